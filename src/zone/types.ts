@@ -1,0 +1,62 @@
+// The in-memory zone: built once from a validated zone file, immutable, read by lookup on every query.
+// Names here are absolute, lower case, without the trailing dot ("www.lb.example.com").
+
+import type { RData, ResourceRecord, SoaData } from "../wire/types.js";
+
+export interface RRset {
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: readonly RData[];
+  /** The same data as wire records (class IN, owner = name), made once so answers allocate nothing. */
+  readonly records: readonly ResourceRecord[];
+}
+
+export interface ZoneNode {
+  readonly name: string;
+  readonly rrsets: ReadonlyMap<number, RRset>;
+}
+
+export interface Zone {
+  /** The apex, e.g. "lb.example.com". */
+  readonly origin: string;
+  /** Where the zone came from (a file path), for logs and errors. */
+  readonly source: string;
+  readonly serial: number;
+  readonly soa: RRset;
+  /** TTL of the SOA in negative answers: min(SOA TTL, SOA minimum) (RFC 2308 §3). */
+  readonly negativeTtl: number;
+  /** SOA record with negativeTtl, ready for the authority section of NXDOMAIN/NODATA. */
+  readonly negativeSoa: ResourceRecord;
+  /** Every name that owns data, apex included. */
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** Names that own nothing but have descendants that do (RFC 8020: they exist, answer NODATA). */
+  readonly emptyNonTerminals: ReadonlySet<string>;
+  /** Delegation points: names below the apex that own NS. */
+  readonly cuts: ReadonlySet<string>;
+}
+
+/** What the config loader hands to buildZone: already validated, names absolute and lower case. */
+export interface ZoneInput {
+  readonly origin: string;
+  readonly source: string;
+  readonly soa: SoaData;
+  readonly soaTtl: number;
+  readonly rrsets: readonly { name: string; type: number; ttl: number; rdata: readonly RData[] }[];
+}
+
+/** One authoritative answer, ready for the encoder. */
+export interface LookupResult {
+  rcode: number;
+  aa: boolean;
+  answers: ResourceRecord[];
+  authorities: ResourceRecord[];
+  additionals: ResourceRecord[];
+  /**
+   * How many of the first additionals must fit for the reply to be complete (referral glue,
+   * RFC 9471); if they don't fit, the reply is truncated. The rest are dropped when they don't fit.
+   */
+  requiredAdditionals: number;
+  /** The zone that answered, or null (REFUSED: not ours). */
+  zone: Zone | null;
+}
