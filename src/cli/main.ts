@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// gslb <command>: one file per command in this folder; this one only dispatches.
+
+import { UsageError } from "./args.js";
+
+const HELP = `Usage: gslb <command> [options]
+
+Commands:
+  serve     serve the zone files as an authoritative DNS server
+  check     validate zone files without serving
+  schema    print the zone file JSON Schema
+
+Run "gslb <command> --help" for a command's options.
+`;
+
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  serve: async () => (await import("./serve.js")).serve,
+  check: async () => (await import("./check.js")).check,
+  schema: async () => (await import("./schema.js")).schema,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version") {
+    process.stdout.write(`${(await import("../server.js")).VERSION}\n`);
+    return 0;
+  }
+  const load = COMMANDS[command];
+  if (load === undefined) {
+    process.stderr.write(`gslb: unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(", ")}\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gslb ${command}: ${err.message} (see gslb ${command} --help)\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(`gslb: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,94 @@
+// gslb serve: load the zones, bind every listen address (UDP and TCP), answer until SIGINT/SIGTERM.
+
+import os from "node:os";
+import { createLogger } from "../log/logger.js";
+import { startServer, VERSION } from "../server.js";
+import { ListenError } from "../transport/types.js";
+import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
+import { parseFlags, parseListen, parseNumber } from "./args.js";
+
+export const SERVE_HELP = `Usage: gslb serve [options]
+
+Serve the zone files in a directory as an authoritative DNS server (UDP and TCP).
+The directory is watched: an edited file is reloaded; a broken one is reported
+(file, path, reason) and its last good version keeps serving. SIGHUP reloads too.
+
+Options:
+  --zones DIR               zone directory (default ./zones)
+  --listen ADDR:PORT        address to serve, repeatable; IPv6 as [::1]:5300
+                            (default 127.0.0.1:5300)
+  --udp-size N              largest UDP reply and advertised EDNS size
+                            (default ${DEFAULT_EDNS_UDP_OCTETS}, ${CLASSIC_UDP_OCTETS}-${MAX_MESSAGE_OCTETS})
+  --nsid TEXT               NSID (RFC 5001) and id.server answer (default: host name)
+  --no-nsid                 do not answer NSID
+  --server-version TEXT     version.bind answer (default "gslb <version>")
+  --no-chaos                refuse CHAOS queries (id.server, version.bind, ...)
+  --log-queries RATE        log this fraction of queries, 0-1 (default 0: off)
+  --log-level LEVEL         trace, debug, info, warn, error (default info)
+  --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
+  --tcp-max-connections N   open TCP connections at most (default 1000)
+  -h, --help                this text
+`;
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    zones: { type: "string", default: "./zones" },
+    listen: { type: "string", multiple: true },
+    "udp-size": { type: "string" },
+    nsid: { type: "string" },
+    "no-nsid": { type: "boolean" },
+    "server-version": { type: "string" },
+    "no-chaos": { type: "boolean" },
+    "log-queries": { type: "string" },
+    "log-level": { type: "string", default: "info" },
+    "tcp-idle-timeout": { type: "string" },
+    "tcp-max-connections": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, false);
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const listen = (values.listen ?? ["127.0.0.1:5300"]).map(parseListen);
+  const udpSize = parseNumber("udp-size", values["udp-size"], CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS);
+  const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
+  const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
+  const maxConnections = parseNumber("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
+  const logger = createLogger(values["log-level"]);
+  // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
+  const identity = values.nsid ?? os.hostname();
+
+  let server;
+  try {
+    server = await startServer({
+      zonesDir: values.zones!,
+      listen,
+      logger,
+      udpSize,
+      logQueries,
+      nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
+      chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
+      tcp: {
+        ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
+        ...(maxConnections !== undefined ? { maxConnections } : {}),
+      },
+    });
+  } catch (err) {
+    if (err instanceof ListenError) {
+      process.stderr.write(`gslb: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+
+  process.on("SIGHUP", () => server.reload());
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  logger.info("stopped");
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,273 @@
+// One DNS message in, one reply out: decode → checks (opcode, EDNS, cookies) → zone lookup → encode.
+// Everything a query can do to us is bounded here: decoding never throws, and any fault past it is
+// caught and answered SERVFAIL, so no input can crash or stall the server.
+
+import { EdnsOptionCode, Opcode, RRClass, RRType, Rcode, CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
+import {
+  decodeClientSubnet,
+  decodeCookie,
+  decodeHeader,
+  decodeMessage,
+  encodeClientSubnet,
+  encodeCookie,
+  encodeMessage,
+} from "../wire/index.js";
+import type { ClientSubnet, Edns, EdnsOption, Header, Message, Question, ResourceRecord } from "../wire/types.js";
+import type { Peer } from "../transport/types.js";
+import type { ZoneSet } from "../zone/zoneset.js";
+import { lookup } from "../zone/lookup.js";
+import type { LookupResult } from "../zone/types.js";
+import type { CookieJar } from "./cookie.js";
+
+export interface ChaosIdentity {
+  /** Answer to id.server / hostname.bind; null: not answered. */
+  readonly hostname: string | null;
+  /** Answer to version.bind / version.server; null: not answered. */
+  readonly version: string | null;
+}
+
+export interface ResponderOptions {
+  /** Largest UDP reply we send, and the payload size we advertise (RFC 6891 §6.2.5). */
+  readonly udpSize: number;
+  /** NSID payload (RFC 5001), or null to not answer NSID. */
+  readonly nsid: Buffer | null;
+  /** CHAOS-class identity answers, or null to refuse CHAOS queries. */
+  readonly chaos: ChaosIdentity | null;
+  readonly cookies: CookieJar;
+}
+
+/** What happened to one query, for sampled query logs and metrics. */
+export interface QueryOutcome {
+  readonly peer: Peer;
+  readonly question: Question | null;
+  readonly rcode: number;
+  readonly truncated: boolean;
+  readonly size: number;
+  readonly reason?: string;
+}
+
+export type OutcomeSink = (outcome: QueryOutcome) => void;
+
+/** Query-side EDNS facts gathered once, used for the reply. */
+interface EdnsRequest {
+  readonly udpSize: number;
+  readonly dnssecOk: boolean;
+  readonly ecs: ClientSubnet | null;
+  readonly clientCookie: Buffer | null;
+  readonly serverCookie: Buffer | null;
+  readonly nsid: boolean;
+}
+
+class FormatError extends Error {}
+
+const NO_RECORDS: ResourceRecord[] = [];
+
+export class Responder {
+  constructor(
+    private readonly options: ResponderOptions,
+    private zones: ZoneSet,
+    private readonly onOutcome: OutcomeSink | null = null,
+    private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
+  ) {}
+
+  /** Swap in newly loaded zones; queries already being answered keep the set they started with. */
+  setZones(zones: ZoneSet): void {
+    this.zones = zones;
+  }
+
+  respond(query: Buffer, peer: Peer): Buffer | null {
+    const header = decodeHeader(query);
+    // Nothing readable to answer, or a response (QR=1) sent to us: answering could loop.
+    if (header === null || header.qr) return null;
+
+    const decoded = decodeMessage(query);
+    if (!decoded.ok) return this.finish(peer, null, errorReply(header, Rcode.FORMERR), false, decoded.error.reason);
+    const message = decoded.message;
+    const question = message.questions.length === 1 ? message.questions[0]! : null;
+
+    let edns: EdnsRequest | null = null;
+    try {
+      if (message.opcode !== Opcode.QUERY) {
+        return this.reply(peer, message, question, null, bare(Rcode.NOTIMP), "opcode not implemented");
+      }
+      if (question === null || message.answers.length > 0 || message.authorities.length > 0) {
+        return this.finish(peer, question, errorReply(header, Rcode.FORMERR), false, "a query needs exactly one question and no answer or authority records");
+      }
+      if (message.edns !== null) {
+        if (message.edns.version > 0) {
+          // RFC 6891 §6.1.3: BADVERS, with our highest version (0) in the OPT.
+          return this.reply(peer, message, question, ednsMinimal(message.edns), bare(Rcode.BADVERS), "EDNS version");
+        }
+        edns = readEdns(message.edns);
+      }
+      return this.reply(peer, message, question, edns, this.answer(question), undefined);
+    } catch (err) {
+      if (err instanceof FormatError) {
+        return this.finish(peer, question, errorReply(header, Rcode.FORMERR, question), false, err.message);
+      }
+      this.onFault(err, peer);
+      return this.finish(peer, question, errorReply(header, Rcode.SERVFAIL, question), false, "internal error");
+    }
+  }
+
+  private answer(q: Question): LookupResult {
+    if (q.class === RRClass.CH) return this.chaos(q);
+    if (q.class !== RRClass.IN) return bare(Rcode.REFUSED);
+    switch (q.type) {
+      case RRType.OPT:
+        throw new FormatError("OPT is not a query type");
+      case RRType.AXFR:
+      case RRType.IXFR:
+        // No zone transfers: the zones are JSON files, distributed as files.
+        return bare(Rcode.REFUSED);
+      case RRType.MAILA:
+      case RRType.MAILB:
+      case RRType.TKEY:
+      case RRType.TSIG:
+        return bare(Rcode.NOTIMP);
+    }
+    return lookup(this.zones, q.name.toLowerCase(), q.type);
+  }
+
+  private chaos(q: Question): LookupResult {
+    const chaos = this.options.chaos;
+    if (chaos === null) return bare(Rcode.REFUSED);
+    const name = q.name.toLowerCase();
+    const text = name === "id.server" || name === "hostname.bind" ? chaos.hostname
+      : name === "version.bind" || name === "version.server" ? chaos.version
+      : undefined;
+    if (text === undefined || text === null) return bare(Rcode.REFUSED);
+    const result = bare(Rcode.NOERROR);
+    result.aa = true;
+    if (q.type === RRType.TXT || q.type === RRType.ANY) {
+      result.answers = [{ name: q.name, type: RRType.TXT, class: RRClass.CH, ttl: 0, data: [Buffer.from(text, "utf8")] }];
+    }
+    return result;
+  }
+
+  /** Assemble and encode the reply; on overflow the encoder truncates (TC=1, question and OPT kept). */
+  private reply(
+    peer: Peer,
+    query: Message,
+    question: Question | null,
+    edns: EdnsRequest | null,
+    result: LookupResult,
+    reason: string | undefined,
+  ): Buffer {
+    const reply: Message = {
+      id: query.id,
+      qr: true,
+      opcode: query.opcode,
+      aa: result.aa,
+      tc: false,
+      rd: query.rd,
+      ra: false,
+      z: false,
+      ad: false,
+      cd: query.cd,
+      rcode: result.rcode,
+      questions: question === null ? [] : [question],
+      answers: result.answers,
+      authorities: result.authorities,
+      additionals: result.additionals,
+      edns: edns === null ? null : this.replyEdns(edns, peer),
+    };
+    const maxSize = peer.transport === "tcp"
+      ? MAX_MESSAGE_OCTETS
+      : edns === null
+        ? CLASSIC_UDP_OCTETS
+        : Math.min(this.options.udpSize, Math.max(edns.udpSize, CLASSIC_UDP_OCTETS));
+    const encoded = encodeMessage(reply, { maxSize, requiredAdditionals: result.requiredAdditionals });
+    return this.emit(peer, question, result.rcode, encoded.truncated, encoded.bytes, reason);
+  }
+
+  private replyEdns(req: EdnsRequest, peer: Peer): Edns {
+    const options: EdnsOption[] = [];
+    if (req.nsid && this.options.nsid !== null) options.push({ code: EdnsOptionCode.NSID, data: this.options.nsid });
+    // RFC 7871 §7.2.1: echo family, source prefix and address; scope 0 = the answer holds for every client.
+    if (req.ecs !== null) options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ ...req.ecs, scopePrefix: 0 }) });
+    if (req.clientCookie !== null) {
+      const server = this.options.cookies.serverCookieFor(req.clientCookie, req.serverCookie, peer.address);
+      options.push({ code: EdnsOptionCode.COOKIE, data: encodeCookie({ client: req.clientCookie, server }) });
+    }
+    return { udpSize: this.options.udpSize, extendedRcode: 0, version: 0, dnssecOk: req.dnssecOk, z: 0, options };
+  }
+
+  private finish(peer: Peer, question: Question | null, bytes: Buffer, truncated: boolean, reason: string): Buffer {
+    return this.emit(peer, question, bytes.readUInt16BE(2) & 0xf, truncated, bytes, reason);
+  }
+
+  private emit(peer: Peer, question: Question | null, rcode: number, truncated: boolean, bytes: Buffer, reason: string | undefined): Buffer {
+    if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode, truncated, size: bytes.length, reason });
+    return bytes;
+  }
+}
+
+/** Pull what we use out of the query's OPT; malformed known options are FORMERR (RFC 7871 §7.1.2, RFC 7873 §5.2.2). */
+function readEdns(opt: Edns): EdnsRequest {
+  let ecs: ClientSubnet | null = null;
+  let clientCookie: Buffer | null = null;
+  let serverCookie: Buffer | null = null;
+  let nsid = false;
+  let seenEcs = false;
+  let seenCookie = false;
+  for (const option of opt.options) {
+    switch (option.code) {
+      case EdnsOptionCode.ECS: {
+        if (seenEcs) throw new FormatError("more than one client subnet option");
+        seenEcs = true;
+        const parsed = decodeClientSubnet(option.data);
+        if (typeof parsed === "string") throw new FormatError(`client subnet: ${parsed}`);
+        if (parsed.scopePrefix !== 0) throw new FormatError("client subnet: scope prefix must be 0 in queries");
+        ecs = parsed;
+        break;
+      }
+      case EdnsOptionCode.COOKIE: {
+        if (seenCookie) throw new FormatError("more than one cookie option");
+        seenCookie = true;
+        const parsed = decodeCookie(option.data);
+        if (typeof parsed === "string") throw new FormatError(`cookie: ${parsed}`);
+        clientCookie = parsed.client;
+        serverCookie = parsed.server;
+        break;
+      }
+      case EdnsOptionCode.NSID:
+        nsid = true;
+        break;
+      // Unknown options are ignored and not echoed (RFC 6891 §6.1.2).
+    }
+  }
+  return { udpSize: opt.udpSize, dnssecOk: opt.dnssecOk, ecs, clientCookie, serverCookie, nsid };
+}
+
+/** The EDNS part of a BADVERS reply: version 0, no options. */
+function ednsMinimal(opt: Edns): EdnsRequest {
+  return { udpSize: opt.udpSize, dnssecOk: opt.dnssecOk, ecs: null, clientCookie: null, serverCookie: null, nsid: false };
+}
+
+function bare(rcode: number): LookupResult {
+  return { rcode, aa: false, answers: NO_RECORDS, authorities: NO_RECORDS, additionals: NO_RECORDS, requiredAdditionals: 0, zone: null };
+}
+
+/**
+ * A header-only reply for messages we could not, or would not, process further: ID, opcode, RD
+ * and CD copied, and the question when we have one. Built by hand so it cannot fail.
+ */
+function errorReply(h: Header, rcode: number, question: Question | null = null): Buffer {
+  if (question !== null) {
+    try {
+      const { bytes } = encodeMessage(
+        { ...h, qr: true, aa: false, tc: false, ra: false, z: false, ad: false, rcode, questions: [question], answers: [], authorities: [], additionals: [], edns: null },
+        { maxSize: MAX_MESSAGE_OCTETS },
+      );
+      return bytes;
+    } catch {
+      // fall through to the header-only form
+    }
+  }
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(h.id, 0);
+  out[2] = 0x80 | ((h.opcode & 0xf) << 3) | (h.rd ? 1 : 0);
+  out[3] = (h.cd ? 0x10 : 0) | (rcode & 0xf);
+  return out;
+}

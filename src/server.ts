@@ -1,0 +1,145 @@
+// The one place that wires the parts: zone files → ZoneSet → Responder ← transport sockets.
+// A query's path: transport (udp.ts / tcp.ts) → Responder.respond (decode → lookup → encode) → transport.
+
+import fs from "node:fs";
+import os from "node:os";
+import { loadZoneDir, type DirLoad } from "./config/load.js";
+import type { Logger } from "./log/logger.js";
+import { CookieJar } from "./query/cookie.js";
+import { Responder, type ChaosIdentity, type QueryOutcome } from "./query/respond.js";
+import { listenTcp, DEFAULT_TCP_OPTIONS, type TcpListener, type TcpOptions } from "./transport/tcp.js";
+import { formatListen, type ListenAddress, type Peer } from "./transport/types.js";
+import { listenUdp, type UdpListener } from "./transport/udp.js";
+import { DEFAULT_EDNS_UDP_OCTETS } from "./wire/constants.js";
+import { typeName } from "./wire/constants.js";
+import { ZoneSet } from "./zone/zoneset.js";
+
+export const VERSION = "0.1.0";
+
+export interface ServerOptions {
+  readonly zonesDir: string;
+  readonly listen: readonly ListenAddress[];
+  readonly logger: Logger;
+  readonly udpSize?: number;
+  /** NSID payload; null disables NSID. Default: the host name. */
+  readonly nsid?: Buffer | null;
+  /** CHAOS answers; null refuses CHAOS queries. */
+  readonly chaos?: ChaosIdentity | null;
+  /** Fraction of queries logged, 0 (default) to 1. */
+  readonly logQueries?: number;
+  /** Reload when a file in zonesDir changes (default true). */
+  readonly watch?: boolean;
+  readonly tcp?: Partial<TcpOptions>;
+  /** Cookie secret (16 bytes); random by default. Set it to share cookies across servers (RFC 9018). */
+  readonly cookieSecret?: Buffer;
+}
+
+export interface RunningServer {
+  /** Addresses actually bound (port 0 resolved), UDP and TCP alike. */
+  readonly addresses: readonly ListenAddress[];
+  /** Reread the zones directory now; a file that fails keeps its last good version. */
+  reload(): DirLoad;
+  zones(): ZoneSet;
+  close(): Promise<void>;
+}
+
+/** How long file events are gathered before one reload (editors write several in a row). */
+const RELOAD_DEBOUNCE_MS = 150;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.logger;
+  const hostname = os.hostname();
+  let current: DirLoad = loadAndReport(options.zonesDir, undefined, log);
+  let zoneSet = new ZoneSet(current.zones);
+
+  const logRate = Math.max(0, Math.min(1, options.logQueries ?? 0));
+  const onOutcome = logRate > 0 ? (o: QueryOutcome) => { if (Math.random() < logRate) logQuery(log, o); } : null;
+  const responder = new Responder(
+    {
+      udpSize: options.udpSize ?? DEFAULT_EDNS_UDP_OCTETS,
+      nsid: options.nsid === undefined ? Buffer.from(hostname, "utf8") : options.nsid,
+      chaos: options.chaos === undefined ? { hostname, version: `gslb ${VERSION}` } : options.chaos,
+      cookies: new CookieJar(options.cookieSecret),
+    },
+    zoneSet,
+    onOutcome,
+    (err: unknown, peer: Peer) => log.error({ err, client: peer.address, transport: peer.transport }, "query failed: answered SERVFAIL"),
+  );
+  const handler = (query: Buffer, peer: Peer) => responder.respond(query, peer);
+  const onSocketError = (err: Error) => log.warn({ err }, "socket error");
+  const tcpOptions: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options.tcp };
+
+  const udp: UdpListener[] = [];
+  const tcp: TcpListener[] = [];
+  try {
+    for (const address of options.listen) {
+      const u = await listenUdp(address, handler, onSocketError);
+      udp.push(u);
+      // Port 0 (tests): TCP takes the port UDP was given, so one address serves both.
+      tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions));
+    }
+  } catch (err) {
+    await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    throw err;
+  }
+
+  const reload = (): DirLoad => {
+    current = loadAndReport(options.zonesDir, current, log);
+    zoneSet = new ZoneSet(current.zones);
+    responder.setZones(zoneSet);
+    return current;
+  };
+
+  let timer: NodeJS.Timeout | null = null;
+  let watcher: fs.FSWatcher | null = null;
+  if (options.watch ?? true) {
+    try {
+      watcher = fs.watch(options.zonesDir, () => {
+        if (timer !== null) clearTimeout(timer);
+        timer = setTimeout(() => { timer = null; reload(); }, RELOAD_DEBOUNCE_MS);
+      });
+      watcher.on("error", (err) => log.warn({ err, dir: options.zonesDir }, "zone directory watch failed; reload with SIGHUP"));
+    } catch (err) {
+      log.warn({ err, dir: options.zonesDir }, "cannot watch the zone directory; reload with SIGHUP");
+    }
+  }
+
+  const addresses = udp.map((u) => u.address);
+  log.info({ listen: addresses.map(formatListen), zones: zoneSet.zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
+  return {
+    addresses,
+    reload,
+    zones: () => zoneSet,
+    close: async () => {
+      if (timer !== null) clearTimeout(timer);
+      watcher?.close();
+      await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    },
+  };
+}
+
+function loadAndReport(dir: string, previous: DirLoad | undefined, log: Logger): DirLoad {
+  const load = loadZoneDir(dir, previous?.results);
+  for (const e of load.errors) log.error({ file: e.file, path: e.path }, `zone file error: ${e.file}: ${e.path}: ${e.message}`);
+  for (const z of load.zones) {
+    const before = previous?.zones.find((p) => p.origin === z.origin);
+    if (before !== z) log.info({ zone: z.origin, serial: z.serial, file: z.source, names: z.nodes.size }, "zone loaded");
+  }
+  for (const p of previous?.zones ?? []) {
+    if (!load.zones.some((z) => z.origin === p.origin)) log.warn({ zone: p.origin, file: p.source }, "zone removed");
+  }
+  return load;
+}
+
+function logQuery(log: Logger, o: QueryOutcome): void {
+  log.info({
+    client: o.peer.address,
+    transport: o.peer.transport,
+    qname: o.question?.name,
+    qtype: o.question ? typeName(o.question.type) : undefined,
+    rcode: o.rcode,
+    tc: o.truncated || undefined,
+    size: o.size,
+    reason: o.reason,
+  }, "query");
+}

@@ -1,0 +1,57 @@
+// UDP: one socket per listen address. Each datagram is answered synchronously in the receive
+// callback: no queue, so a burst can never grow memory; the kernel buffer absorbs it instead.
+
+import dgram from "node:dgram";
+import { isIPv6 } from "node:net";
+import { ListenError, describeBindError, type ListenAddress, type MessageHandler } from "./types.js";
+
+/** Kernel receive buffer we ask for (clamped by net.core.rmem_max). */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export interface UdpListener {
+  readonly address: ListenAddress;
+  close(): Promise<void>;
+}
+
+export function listenUdp(address: ListenAddress, handler: MessageHandler, onError: (err: Error) => void): Promise<UdpListener> {
+  const socket = dgram.createSocket({
+    type: isIPv6(address.host) ? "udp6" : "udp4",
+    // Let "::" and "0.0.0.0" be listed side by side.
+    ipv6Only: isIPv6(address.host),
+    recvBufferSize: RECV_BUFFER_BYTES,
+  });
+
+  socket.on("message", (msg, rinfo) => {
+    let reply: Buffer | null;
+    try {
+      reply = handler(msg, { address: rinfo.address, port: rinfo.port, transport: "udp" });
+    } catch (err) {
+      // The handler is built not to throw; if it ever does, drop this datagram, keep serving.
+      onError(err as Error);
+      return;
+    }
+    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address, sendFailed);
+  });
+
+  function sendFailed(err: Error | null): void {
+    // ICMP unreachable and the like surface here; they concern one client only.
+    if (err) onError(err);
+  }
+
+  return new Promise((resolve, reject) => {
+    const onBindError = (err: NodeJS.ErrnoException) => {
+      socket.close();
+      reject(new ListenError(address, "udp", err.code, describeBindError(err)));
+    };
+    socket.once("error", onBindError);
+    socket.bind({ address: address.host, port: address.port, exclusive: true }, () => {
+      socket.off("error", onBindError);
+      socket.on("error", onError);
+      const bound = socket.address();
+      resolve({
+        address: { host: bound.address, port: bound.port },
+        close: () => new Promise((done) => socket.close(() => done())),
+      });
+    });
+  });
+}

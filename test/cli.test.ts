@@ -1,0 +1,112 @@
+// The gslb command as users run it: a real process (node dist/cli/main.js), flags, exit codes, and
+// serving the shipped sample zones to c-ares.
+
+import { spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Resolver } from "node:dns/promises";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = new URL("..", import.meta.url).pathname;
+const main = path.join(root, "dist/cli/main.js");
+const gslb = (args: string[]) => spawnSync(process.execPath, [main, ...args], { cwd: root, encoding: "utf8", timeout: 10_000 });
+
+const freePort = async (): Promise<number> => {
+  const s = dgram.createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+};
+
+const children: ReturnType<typeof spawn>[] = [];
+afterAll(() => { for (const c of children) c.kill("SIGKILL"); });
+
+/** Start `gslb serve` and wait for its "serving" log line. */
+async function serveProcess(args: string[]): Promise<{ proc: ReturnType<typeof spawn>; lines: string[] }> {
+  const proc = spawn(process.execPath, [main, "serve", ...args], { cwd: root });
+  children.push(proc);
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "serving" line: ${lines.join("\n")}`)), 8000);
+    proc.stdout!.on("data", (d: Buffer) => {
+      lines.push(...d.toString().split("\n").filter(Boolean));
+      if (lines.some((l) => l.includes('"msg":"serving"'))) { clearTimeout(timer); resolve(); }
+    });
+    proc.on("exit", (code) => { clearTimeout(timer); reject(new Error(`exited ${code}`)); });
+  });
+  return { proc, lines };
+}
+
+describe("gslb CLI", () => {
+  it("prints help for the program and every command", () => {
+    expect(gslb(["--help"]).stdout).toMatch(/Usage: gslb <command>/);
+    for (const cmd of ["serve", "check", "schema"]) {
+      const r = gslb([cmd, "--help"]);
+      expect(r.status, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`Usage: gslb ${cmd}`));
+    }
+  });
+
+  it("rejects unknown commands and flags with one clear line, exit 2", () => {
+    const cmd = gslb(["srve"]);
+    expect(cmd.status).toBe(2);
+    expect(cmd.stderr.trim().split("\n")).toHaveLength(1);
+    const flag = gslb(["serve", "--listn", "127.0.0.1:1"]);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr.trim().split("\n")).toHaveLength(1);
+    expect(flag.stderr).toMatch(/--listn/);
+    const listen = gslb(["serve", "--listen", "localhost:53"]);
+    expect(listen.status).toBe(2);
+    expect(listen.stderr).toMatch(/not an IP address/);
+  });
+
+  it("serves the sample zones on UDP and TCP, and says so in one JSON log line", async () => {
+    const port = await freePort();
+    const { proc, lines } = await serveProcess(["--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${port}`]);
+    const serving = JSON.parse(lines.find((l) => l.includes('"msg":"serving"'))!);
+    expect(serving.listen).toEqual([`127.0.0.1:${port}`]);
+    expect(lines.some((l) => l.includes('"msg":"zone loaded"') && l.includes("lb.example.com"))).toBe(true);
+    const r = new Resolver({ timeout: 1000, tries: 1 });
+    r.setServers([`127.0.0.1:${port}`]);
+    expect(await r.resolve4("ns1.lb.example.com")).toEqual(["192.0.2.53"]);
+    const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("reports a port in use in one line, exit 1", async () => {
+    const port = await freePort();
+    const holder = dgram.createSocket("udp4");
+    await new Promise<void>((r) => holder.bind(port, "127.0.0.1", () => r()));
+    try {
+      const r = gslb(["serve", "--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${port}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split("\n")).toEqual([`gslb: cannot listen on udp 127.0.0.1:${port}: address already in use (is another DNS server running?)`]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("checks zone files: exit 0 with a summary per zone, exit 1 with file: path: reason", () => {
+    const ok = gslb(["check", path.join(root, "zones")]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/lb\.example\.com/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-check-"));
+    try {
+      const zone = JSON.parse(fs.readFileSync(path.join(root, "zones/lb.example.com.json"), "utf8"));
+      zone.records.mail.A = ["192.0.2.300"];
+      zone.recrods = {};
+      fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify(zone, null, 2));
+      const bad = gslb(["check", dir]);
+      expect(bad.status).toBe(1);
+      const out = bad.stdout + bad.stderr;
+      expect(out).toMatch(/bad\.json: .*mail.*A.*192\.0\.2\.300/);
+      expect(out).toMatch(/recrods.*did you mean "records"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
