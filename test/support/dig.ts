@@ -1,7 +1,10 @@
 // dig (BIND's client) as a third, independent client. Required in CI (CI=true); elsewhere the dig
 // tests are skipped when dig is missing, with a message saying so.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export const hasDig = spawnSync("dig", ["-v"]).status === 0;
 if (!hasDig && process.env.CI === "true") throw new Error("dig is required in CI: apt-get install -y bind9-dnsutils");
@@ -17,8 +20,9 @@ export interface DigResult {
 }
 
 /** Run dig against our server and parse its sections (records with whitespace normalised). */
-export function dig(port: number, args: string[], host = "127.0.0.1"): DigResult {
-  const raw = execFileSync("dig", [`@${host}`, "-p", String(port), "+time=2", "+tries=1", ...args], { encoding: "utf8" });
+/** Asynchronous: the server under test runs in this process and must keep answering while dig waits. */
+export async function dig(port: number, args: string[], host = "127.0.0.1"): Promise<DigResult> {
+  const { stdout: raw } = await run("dig", [`@${host}`, "-p", String(port), "+time=2", "+tries=1", ...args], { encoding: "utf8" });
   const section = (title: string) => {
     const m = new RegExp(`;; ${title} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(raw);
     return m === null ? [] : m[1]!.split("\n").filter((l) => l && !l.startsWith(";")).map((l) => l.split(/\s+/).join(" "));

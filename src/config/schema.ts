@@ -1,0 +1,100 @@
+// The zone file, as zod schemas: the single source of truth for validation (load.ts), the types
+// the loader works with, and the published JSON Schema (`gslb schema`). Structure only: rules that
+// need the whole zone (CNAME exclusivity, delegations, names) are in validate.ts.
+
+import { z } from "zod";
+import { MAX_TTL } from "../wire/constants.js";
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+export const Ttl = int(0, MAX_TTL).describe("seconds, 0 to 2147483647");
+const U32 = int(0, 2 ** 32 - 1);
+const U16 = int(0, 65535);
+const U8 = int(0, 255);
+/** A name: relative to the zone, "@" for the apex, or absolute with a trailing dot. */
+const Name = z.string().min(1).describe('relative to the zone, "@" for the apex, or absolute ending in "."');
+
+export const Soa = z.strictObject({
+  mname: Name.describe("primary name server"),
+  rname: Name.describe('responsible mailbox as a name: "hostmaster.example.com."'),
+  serial: U32,
+  refresh: U32,
+  retry: U32,
+  expire: U32,
+  minimum: U32.describe("negative-answer TTL cap (RFC 2308)"),
+});
+
+export const Mx = z.strictObject({ preference: U16, exchange: Name });
+export const Srv = z.strictObject({ priority: U16, weight: U16, port: U16, target: Name });
+export const Caa = z.strictObject({
+  flags: U8,
+  tag: z.string().regex(/^[A-Za-z0-9]{1,15}$/, "1 to 15 letters or digits (RFC 8659)"),
+  value: z.string(),
+});
+/** One TXT record: a string (split into 255-byte pieces) or its character-strings one by one. */
+export const TxtRecord = z.union([z.string(), z.array(z.string()).min(1)]);
+
+/**
+ * The forms one RRset may take: a single value, an array, or with its own TTL:
+ * { "ttl": 60, "values": [...] } / { "ttl": 60, "value": ... }.
+ */
+function rrset<T extends z.ZodType>(value: T) {
+  return z.union([
+    value,
+    z.array(value).min(1),
+    z.strictObject({ ttl: Ttl.optional(), values: z.array(value).min(1) }),
+    z.strictObject({ ttl: Ttl.optional(), value }),
+  ]);
+}
+
+const Address = z.string().describe("IP address text");
+
+export const RecordTypes = {
+  NS: rrset(Name),
+  A: rrset(Address),
+  AAAA: rrset(Address),
+  CNAME: rrset(Name),
+  MX: rrset(Mx),
+  TXT: rrset(TxtRecord),
+  SRV: rrset(Srv),
+  CAA: rrset(Caa),
+  PTR: rrset(Name),
+} as const;
+export type RecordTypeName = keyof typeof RecordTypes;
+
+export const NameRecords = z.strictObject({
+  NS: RecordTypes.NS.optional(),
+  A: RecordTypes.A.optional(),
+  AAAA: RecordTypes.AAAA.optional(),
+  CNAME: RecordTypes.CNAME.optional(),
+  MX: RecordTypes.MX.optional(),
+  TXT: RecordTypes.TXT.optional(),
+  SRV: RecordTypes.SRV.optional(),
+  CAA: RecordTypes.CAA.optional(),
+  PTR: RecordTypes.PTR.optional(),
+});
+
+export const DEFAULT_ZONE_TTL = 3600;
+
+export const ZoneFile = z.strictObject({
+  $schema: z.string().optional(),
+  zone: z.string().min(1).describe("the apex, e.g. lb.example.com"),
+  ttl: Ttl.default(DEFAULT_ZONE_TTL).describe("TTL of records that set none, and of the SOA"),
+  soa: Soa,
+  records: z.record(z.string(), NameRecords).default({}).describe("owner name → type → values"),
+});
+export type ZoneFile = z.infer<typeof ZoneFile>;
+
+/** Known keys of each object, for "did you mean" on unknown keys. */
+export const KNOWN_KEYS = {
+  top: Object.keys(ZoneFile.shape),
+  soa: Object.keys(Soa.shape),
+  types: Object.keys(NameRecords.shape),
+  rrset: ["ttl", "values", "value"],
+  MX: Object.keys(Mx.shape),
+  SRV: Object.keys(Srv.shape),
+  CAA: Object.keys(Caa.shape),
+};
+
+export function zoneJsonSchema(): unknown {
+  return z.toJSONSchema(ZoneFile, { io: "input" });
+}
