@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly tcp?: Partial<TcpOptions>;
   /** Cookie secret (16 bytes); random by default. Set it to share cookies across servers (RFC 9018). */
   readonly cookieSecret?: Buffer;
+  /** Reuse whole replies to repeated client-independent queries (default true). */
+  readonly packetCache?: boolean;
 }
 
 export interface RunningServer {
@@ -60,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       nsid: options.nsid === undefined ? Buffer.from(hostname, "utf8") : options.nsid,
       chaos: options.chaos === undefined ? { hostname, version: `gslb ${VERSION}` } : options.chaos,
       cookies: new CookieJar(options.cookieSecret),
+      packetCache: options.packetCache ?? true,
     },
     zoneSet,
     onOutcome,

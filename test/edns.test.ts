@@ -176,6 +176,14 @@ describe("DNS cookies (RFC 7873, 9018)", () => {
     expect(flagsOf(reply).rcode).toBe(1);
   });
 
+  it("never serves one client's cookie to another (cookie replies are not cached)", async () => {
+    const q = makeQuery("ns1.lb.example.com", "A", { additionals: [opt([{ code: COOKIE, data: client }])] });
+    const a = cookieOf((await udpExchange(t.port, q, { from: "127.0.0.1" }))!);
+    const b = cookieOf((await udpExchange(t.port, q, { from: "127.0.0.2" }))!);
+    expect(a.subarray(0, 8).equals(b.subarray(0, 8))).toBe(true);
+    expect(a.subarray(16).equals(b.subarray(16))).toBe(false);
+  });
+
   it("includes the cookie in truncated replies too", async () => {
     const reply = await raw(makeQuery("huge.lb.example.com", "A", { additionals: [opt([{ code: COOKIE, data: client }])] }));
     expect(flagsOf(reply).tc).toBe(true);

@@ -87,6 +87,27 @@ describe("malformed and unexpected messages", () => {
   });
 });
 
+describe("packet cache", () => {
+  it("answers repeated queries with their own IDs and the same content, with or without the cache", async () => {
+    const cold = await startTestServer({ "lb.example.com.json": richZone() }, { packetCache: false });
+    try {
+      for (const port of [t.port, cold.port]) {
+        const first = makeQuery("MaIl.lb.example.com");
+        const second = Buffer.from(first);
+        second.writeUInt16BE((first.readUInt16BE(0) + 1) & 0xffff, 0);
+        const r1 = (await udpExchange(port, first))!;
+        const r2 = (await udpExchange(port, second))!;
+        expect(r1.readUInt16BE(0)).toBe(first.readUInt16BE(0));
+        expect(r2.readUInt16BE(0)).toBe(second.readUInt16BE(0));
+        expect(r2.subarray(2).equals(r1.subarray(2))).toBe(true);
+        expect(dnsPacket.decode(r2).questions![0]!.name).toBe("MaIl.lb.example.com");
+      }
+    } finally {
+      await cold.close();
+    }
+  });
+});
+
 describe("TCP", () => {
   it("answers pipelined queries sent in one write, each with its own ID", async () => {
     const queries = Array.from({ length: 50 }, (_, i) => makeQuery(i % 2 ? "ns1.lb.example.com" : "mail.lb.example.com"));

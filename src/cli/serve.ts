@@ -25,6 +25,8 @@ Options:
   --no-chaos                refuse CHAOS queries (id.server, version.bind, ...)
   --log-queries RATE        log this fraction of queries, 0-1 (default 0: off)
   --log-level LEVEL         trace, debug, info, warn, error (default info)
+  --no-packet-cache         answer every query from scratch (default: repeated
+                            client-independent queries reuse the whole reply)
   --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
   --tcp-max-connections N   open TCP connections at most (default 1000)
   -h, --help                this text
@@ -40,6 +42,7 @@ export async function serve(argv: string[]): Promise<number> {
     "server-version": { type: "string" },
     "no-chaos": { type: "boolean" },
     "log-queries": { type: "string" },
+    "no-packet-cache": { type: "boolean" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -66,6 +69,7 @@ export async function serve(argv: string[]): Promise<number> {
       logger,
       udpSize,
       logQueries,
+      packetCache: !values["no-packet-cache"],
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {

@@ -34,6 +34,8 @@ export interface ResponderOptions {
   /** CHAOS-class identity answers, or null to refuse CHAOS queries. */
   readonly chaos: ChaosIdentity | null;
   readonly cookies: CookieJar;
+  /** Keep whole replies to client-independent queries (default true). */
+  readonly packetCache?: boolean;
 }
 
 /** What happened to one query, for sampled query logs and metrics. */
@@ -60,9 +62,27 @@ interface EdnsRequest {
 
 class FormatError extends Error {}
 
+/**
+ * Packet cache: a reply that depends only on the query bytes (after the ID), the transport and the
+ * zones is stored whole; a repeat query gets a copy with its own ID. Replies that depend on the
+ * client (cookies carry its address and the time) are never stored. Cleared on every zone reload;
+ * bounded, so random names cannot grow it.
+ */
+interface CachedReply {
+  readonly bytes: Buffer;
+  readonly question: Question | null;
+  readonly rcode: number;
+  readonly truncated: boolean;
+}
+const CACHE_MAX_ENTRIES = 20_000;
+/** Queries longer than this are not cached (keys stay small; real queries are ~30-100 bytes). */
+const CACHE_MAX_QUERY = 300;
+
 const NO_RECORDS: ResourceRecord[] = [];
 
 export class Responder {
+  private cache = new Map<string, CachedReply>();
+
   constructor(
     private readonly options: ResponderOptions,
     private zones: ZoneSet,
@@ -73,9 +93,21 @@ export class Responder {
   /** Swap in newly loaded zones; queries already being answered keep the set they started with. */
   setZones(zones: ZoneSet): void {
     this.zones = zones;
+    this.cache = new Map();
   }
 
   respond(query: Buffer, peer: Peer): Buffer | null {
+    const key = this.options.packetCache !== false && query.length >= 12 && query.length <= CACHE_MAX_QUERY ? cacheKey(query, peer) : null;
+    if (key !== null) {
+      const hit = this.cache.get(key);
+      if (hit !== undefined) {
+        const out = Buffer.allocUnsafe(hit.bytes.length);
+        hit.bytes.copy(out);
+        out[0] = query[0]!;
+        out[1] = query[1]!;
+        return this.emit(peer, hit.question, hit.rcode, hit.truncated, out, undefined);
+      }
+    }
     const header = decodeHeader(query);
     // Nothing readable to answer, or a response (QR=1) sent to us: answering could loop.
     if (header === null || header.qr) return null;
@@ -100,7 +132,10 @@ export class Responder {
         }
         edns = readEdns(message.edns);
       }
-      return this.reply(peer, message, question, edns, this.answer(question), undefined);
+      const bytes = this.reply(peer, message, question, edns, this.answer(question), undefined);
+      // Client-independent (no cookie): the same query bytes will always get these reply bytes.
+      if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question);
+      return bytes;
     } catch (err) {
       if (err instanceof FormatError) {
         return this.finish(peer, question, errorReply(header, Rcode.FORMERR, question), false, err.message);
@@ -185,12 +220,20 @@ export class Responder {
     const options: EdnsOption[] = [];
     if (req.nsid && this.options.nsid !== null) options.push({ code: EdnsOptionCode.NSID, data: this.options.nsid });
     // RFC 7871 §7.2.1: echo family, source prefix and address; scope 0 = the answer holds for every client.
-    if (req.ecs !== null) options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ ...req.ecs, scopePrefix: 0 }) });
+    if (req.ecs !== null) {
+      const e = req.ecs;
+      options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ family: e.family, sourcePrefix: e.sourcePrefix, scopePrefix: 0, address: e.address }) });
+    }
     if (req.clientCookie !== null) {
       const server = this.options.cookies.serverCookieFor(req.clientCookie, req.serverCookie, peer.address);
       options.push({ code: EdnsOptionCode.COOKIE, data: encodeCookie({ client: req.clientCookie, server }) });
     }
     return { udpSize: this.options.udpSize, extendedRcode: 0, version: 0, dnssecOk: req.dnssecOk, z: 0, options };
+  }
+
+  private store(key: string, bytes: Buffer, question: Question): void {
+    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache = new Map();
+    this.cache.set(key, { bytes, question, rcode: bytes.readUInt16BE(2) & 0xf, truncated: (bytes[2]! & 0x02) !== 0 });
   }
 
   private finish(peer: Peer, question: Question | null, bytes: Buffer, truncated: boolean, reason: string): Buffer {
@@ -201,6 +244,11 @@ export class Responder {
     if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode, truncated, size: bytes.length, reason });
     return bytes;
   }
+}
+
+/** Transport + every query byte after the ID: UDP and TCP replies differ (size limits). */
+function cacheKey(query: Buffer, peer: Peer): string {
+  return (peer.transport === "udp" ? "u" : "t") + query.toString("latin1", 2);
 }
 
 /** Pull what we use out of the query's OPT; malformed known options are FORMERR (RFC 7871 §7.1.2, RFC 7873 §5.2.2). */

@@ -30,13 +30,10 @@ export function listenUdp(address: ListenAddress, handler: MessageHandler, onErr
       onError(err as Error);
       return;
     }
-    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address, sendFailed);
+    // No completion callback: without one, Node tries a synchronous send first (uv_udp_try_send)
+    // instead of queueing every reply; failures still reach the socket's "error" listener.
+    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
   });
-
-  function sendFailed(err: Error | null): void {
-    // ICMP unreachable and the like surface here; they concern one client only.
-    if (err) onError(err);
-  }
 
   return new Promise((resolve, reject) => {
     const onBindError = (err: NodeJS.ErrnoException) => {

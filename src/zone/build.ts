@@ -1,67 +1,129 @@
 // Builds the immutable in-memory zone from validated input, once per load: everything a query
-// needs (nodes, empty non-terminals, cuts, wire records, the negative SOA) is computed here.
+// needs (nodes, empty non-terminals, cuts, referrals, wire records, the negative SOA) is computed
+// here, so lookup only reads.
 
 import { RRClass, RRType } from "../wire/constants.js";
-import type { ResourceRecord } from "../wire/types.js";
-import type { RRset, Zone, ZoneInput, ZoneNode } from "./types.js";
+import type { RData, ResourceRecord } from "../wire/types.js";
+import { isAtOrBelow, parentOf } from "./name.js";
+import type { Referral, RRset, Zone, ZoneInput, ZoneNode } from "./types.js";
 
+const NO_RECORDS: readonly ResourceRecord[] = Object.freeze([]);
+
+/**
+ * The zone for validated input (names absolute, lower case, inside the origin; no CNAME beside
+ * other data; one RRset per name and type). Nothing is re-checked here. The apex SOA comes from
+ * input.soa and input.soaTtl; an SOA among input.rrsets is ignored. RRsets with no data are skipped
+ * (a node always owns data).
+ */
 export function buildZone(input: ZoneInput): Zone {
   const origin = input.origin;
-  const nodes = new Map<string, { name: string; rrsets: Map<number, RRset> }>();
-  const add = (name: string, type: number, ttl: number, rdata: RRset["rdata"]) => {
-    let node = nodes.get(name);
-    if (node === undefined) nodes.set(name, (node = { name, rrsets: new Map() }));
-    if (node.rrsets.has(type)) throw new Error(`buildZone: two ${type} RRsets at ${name}`);
-    node.rrsets.set(type, makeRRset(name, type, ttl, rdata));
+  const rrsetsAt = new Map<string, Map<number, RRset>>();
+  const put = (rrset: RRset) => {
+    let at = rrsetsAt.get(rrset.name);
+    if (at === undefined) rrsetsAt.set(rrset.name, (at = new Map()));
+    at.set(rrset.type, rrset);
   };
-  add(origin, RRType.SOA, input.soaTtl, [input.soa]);
+  const soa = makeRRset(origin, RRType.SOA, input.soaTtl, [input.soa]);
+  put(soa);
   for (const s of input.rrsets) {
-    if (s.name !== origin && !s.name.endsWith("." + origin)) throw new Error(`buildZone: ${s.name} is outside ${origin}`);
-    add(s.name, s.type, s.ttl, s.rdata);
+    if (s.type === RRType.SOA || s.rdata.length === 0) continue;
+    put(makeRRset(s.name, s.type, s.ttl, s.rdata));
   }
 
+  const nodes = new Map<string, ZoneNode>();
+  for (const [name, rrsets] of rrsetsAt) nodes.set(name, Object.freeze({ name, rrsets, minimal: minimalRRset(rrsets) }));
+
+  // RFC 8020: a name with descendants exists even when it owns nothing.
   const emptyNonTerminals = new Set<string>();
-  const cuts = new Set<string>();
   for (const name of nodes.keys()) {
-    if (name !== origin && nodes.get(name)!.rrsets.has(RRType.NS)) cuts.add(name);
-    for (let parent = parentOf(name); parent !== null && parent.length > origin.length; parent = parentOf(parent)) {
-      if (!nodes.has(parent)) emptyNonTerminals.add(parent);
+    for (let p = parentOf(name); p !== null && p.length > origin.length; p = parentOf(p)) {
+      // Whatever is above an existing name or a known ENT has been walked already (or will be).
+      if (nodes.has(p) || emptyNonTerminals.has(p)) break;
+      emptyNonTerminals.add(p);
     }
   }
 
-  const soa = nodes.get(origin)!.rrsets.get(RRType.SOA)!;
+  const cuts = new Set<string>();
+  for (const [name, node] of nodes) if (name !== origin && node.rrsets.has(RRType.NS)) cuts.add(name);
+
+  // Every existing name at or below a cut → the highest cut above it (the one a referral names).
+  const delegatedBy = new Map<string, string>();
+  if (cuts.size > 0) {
+    for (const name of [...nodes.keys(), ...emptyNonTerminals]) {
+      let highest: string | null = null;
+      for (let n: string | null = name; n !== null && n.length > origin.length; n = parentOf(n)) {
+        if (cuts.has(n)) highest = n;
+      }
+      if (highest !== null) delegatedBy.set(name, highest);
+    }
+  }
+
+  const referrals = new Map<string, Referral>();
+  for (const cut of cuts) referrals.set(cut, makeReferral(nodes, origin, cut));
+
   const negativeTtl = Math.min(input.soaTtl, input.soa.minimum);
-  const frozenNodes = new Map<string, ZoneNode>();
-  for (const [name, n] of nodes) frozenNodes.set(name, Object.freeze({ name, rrsets: n.rrsets }));
+  const negativeSoa: ResourceRecord = Object.freeze({
+    name: origin,
+    type: RRType.SOA,
+    class: RRClass.IN,
+    ttl: negativeTtl,
+    data: soa.rdata[0]!,
+  });
   return Object.freeze({
     origin,
     source: input.source,
     serial: input.soa.serial,
     soa,
     negativeTtl,
-    negativeSoa: Object.freeze({ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: negativeTtl, data: input.soa }),
-    nodes: frozenNodes,
+    negativeSoa,
+    nodes,
     emptyNonTerminals,
     cuts,
+    delegatedBy,
+    referrals,
   });
 }
 
-export function makeRRset(name: string, type: number, ttl: number, rdata: RRset["rdata"]): RRset {
-  const records: ResourceRecord[] = rdata.map((data) => Object.freeze({ name, type, class: RRClass.IN, ttl, data }));
-  return Object.freeze({ name, type, ttl, rdata, records: Object.freeze(records) });
+/** An RRset with its wire records made once: class IN, owner = name. */
+export function makeRRset(name: string, type: number, ttl: number, rdata: readonly RData[]): RRset {
+  const data = Object.freeze(rdata.map(freezeData));
+  const records = Object.freeze(data.map((d): ResourceRecord => Object.freeze({ name, type, class: RRClass.IN, ttl, data: d })));
+  return Object.freeze({ name, type, ttl, rdata: data, records });
 }
 
-/** "a.b.c" → "b.c"; "c" → ""; "" → null. An escaped dot ("a\\.b") is inside a label, not between labels. */
-export function parentOf(name: string): string | null {
-  if (name === "") return null;
-  let dot = -1;
-  if (!name.includes("\\")) dot = name.indexOf(".");
-  else {
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c === 0x5c) i++; // the next character is escaped (\DDD digits are never dots)
-      else if (c === 0x2e) { dot = i; break; }
-    }
+/** A frozen copy of one RDATA (Buffers cannot be frozen; they are shared as given). */
+function freezeData(d: RData): RData {
+  if (typeof d === "string" || Buffer.isBuffer(d)) return d;
+  if (Array.isArray(d)) return Object.freeze([...(d as readonly Buffer[])]);
+  return Object.freeze({ ...d });
+}
+
+/** RFC 8482 §4.2: one RRset for ANY. The CNAME when there is one (a CNAME stands alone anyway), else the lowest type number, so the choice is stable across reloads. */
+function minimalRRset(rrsets: ReadonlyMap<number, RRset>): RRset {
+  const cname = rrsets.get(RRType.CNAME);
+  if (cname !== undefined) return cname;
+  let lowest: RRset | undefined;
+  for (const r of rrsets.values()) if (lowest === undefined || r.type < lowest.type) lowest = r;
+  return lowest!;
+}
+
+/** NS and glue for a cut. Targets at or below the cut are required glue (RFC 9471 §3); other targets in this zone, sibling glue included, are optional (§2.2). */
+function makeReferral(nodes: ReadonlyMap<string, ZoneNode>, origin: string, cut: string): Referral {
+  const ns = nodes.get(cut)!.rrsets.get(RRType.NS)!;
+  const targets = [...new Set(ns.rdata as readonly string[])];
+  const required: ResourceRecord[] = [];
+  const optional: ResourceRecord[] = [];
+  for (const t of targets) {
+    const into = isAtOrBelow(t, cut) ? required : isAtOrBelow(t, origin) ? optional : null;
+    if (into === null) continue;
+    const at = nodes.get(t)?.rrsets;
+    if (at === undefined) continue;
+    into.push(...(at.get(RRType.A)?.records ?? NO_RECORDS), ...(at.get(RRType.AAAA)?.records ?? NO_RECORDS));
   }
-  return dot === -1 ? "" : name.slice(dot + 1);
+  return Object.freeze({
+    cut,
+    ns: ns.records,
+    additionals: Object.freeze([...required, ...optional]),
+    required: required.length,
+  });
 }

@@ -1,178 +1,148 @@
-// Authoritative lookup, RFC 1034 §4.3.2 as refined by RFC 2308 (negative answers), 4592
-// (wildcards), 6604 (rcode of CNAME chains), 8020 (empty non-terminals), 8482 (ANY), 9471 (glue).
+// Authoritative lookup: RFC 1034 §4.3.2 as refined by RFC 2308 (negative answers), 4592
+// (wildcards), 6604 (rcode of CNAME chains), 8020 (empty non-terminals), 8482 (ANY) and 9471 (glue).
 //
-// In order: find the zone (longest suffix) → a cut above the name? referral → the name exists?
-// its data, its CNAME (chased), or NODATA → else a wildcard at the closest encloser → else NXDOMAIN.
+// In order: the zone (longest suffix; none → REFUSED) → at or below a cut? referral (DS at the cut:
+// the parent's NODATA) → the name exists? its RRset, its CNAME (chased), or NODATA → a wildcard at
+// the closest encloser? the same, synthesized at the qname → NXDOMAIN.
+//
+// The common path (a name with the type) allocates only the result: the records are the zone's own
+// frozen arrays.
 
 import { RRType, Rcode } from "../wire/constants.js";
-import type { MxData, ResourceRecord, SrvData } from "../wire/types.js";
-import { parentOf } from "./build.js";
-import type { LookupResult, RRset, Zone } from "./types.js";
+import type { ResourceRecord } from "../wire/types.js";
+import { parentOf } from "./name.js";
+import type { LookupResult, Referral, RRset, Zone, ZoneNode } from "./types.js";
 import type { ZoneSet } from "./zoneset.js";
 
-/** CNAME chains longer than this stop (the answer so far is returned). */
-const MAX_CHAIN = 8;
+/** A CNAME chain holds at most this many CNAMEs; a longer one stops there, NOERROR. */
+export const MAX_CNAME_CHAIN = 8;
 
-const NONE: ResourceRecord[] = [];
+// Shared empty sections: frozen, so a caller that tries to fill one in place fails loudly.
+const NONE = Object.freeze([]) as unknown as ResourceRecord[];
 
-/** What one name in one zone gives. */
-type Step =
-  | { kind: "data"; records: readonly ResourceRecord[]; rrset: RRset }
-  | { kind: "cname"; records: readonly ResourceRecord[]; target: string }
-  | { kind: "nodata" }
-  | { kind: "nxdomain" }
-  | { kind: "referral"; cut: string };
+const NODATA = 0;
+const NXDOMAIN = 1;
+/** What one name gives in one zone, without following CNAMEs. An RRset is either the data asked for or a CNAME to chase; its name differs from the one asked for when it comes from a wildcard. */
+type Found = RRset | Referral | typeof NODATA | typeof NXDOMAIN;
 
 export function lookup(zones: ZoneSet, qname: string, qtype: number): LookupResult {
-  const zone = zones.find(qname);
-  if (zone === null) {
-    return { rcode: Rcode.REFUSED, aa: false, answers: NONE, authorities: NONE, additionals: NONE, requiredAdditionals: 0, zone: null };
+  const zone = zoneFor(zones, qname, qtype);
+  if (zone === null) return result(Rcode.REFUSED, false, NONE, NONE, NONE, 0, null);
+
+  const found = locate(zone, qname, qtype);
+  if (found === NODATA) return result(Rcode.NOERROR, true, NONE, [zone.negativeSoa], NONE, 0, zone);
+  if (found === NXDOMAIN) return result(Rcode.NXDOMAIN, true, NONE, [zone.negativeSoa], NONE, 0, zone);
+  if (isReferral(found)) {
+    // Not authoritative below a cut: AA=0, NS in authority, glue in additional (RFC 1034 §4.3.2 3b).
+    return result(Rcode.NOERROR, false, NONE, found.ns as ResourceRecord[], found.additionals as ResourceRecord[], found.required, zone);
   }
-  const first = step(zone, qname, qtype);
-  switch (first.kind) {
-    case "data": {
-      const additionals = zones.additionalsFor(first.rrset);
-      return { rcode: Rcode.NOERROR, aa: true, answers: first.records as ResourceRecord[], authorities: NONE, additionals, requiredAdditionals: 0, zone };
-    }
-    case "nodata":
-      return negative(zone, Rcode.NOERROR, NONE);
-    case "nxdomain":
-      return negative(zone, Rcode.NXDOMAIN, NONE);
-    case "referral":
-      return referral(zones, zone, first.cut);
-    case "cname":
-      return chase(zones, zone, first, qtype);
-  }
+  const answers = recordsAt(found, qname);
+  if (isAlias(found, qtype)) return chase(zones, zone, qname, qtype, found, answers);
+  return result(Rcode.NOERROR, true, answers as ResourceRecord[], NONE, zones.additionalsFor(found) as ResourceRecord[], 0, zone);
 }
 
-/** The answer for one name in one zone, without following CNAMEs. */
-function step(zone: Zone, qname: string, qtype: number): Step {
-  if (zone.cuts.size > 0) {
-    const cut = cutAbove(zone, qname);
-    // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): answered here, authoritatively.
-    if (cut !== null && !(cut === qname && qtype === RRType.DS)) return { kind: "referral", cut };
-  }
-  const node = zone.nodes.get(qname);
-  if (node !== undefined) return fromNode(node.rrsets, qtype, null);
-  if (zone.emptyNonTerminals.has(qname)) return { kind: "nodata" };
-
-  // RFC 4592 §3.3.1: the closest encloser is the longest existing ancestor; only "*.<encloser>" applies.
-  let encloser = parentOf(qname)!;
-  while (encloser !== zone.origin && !zone.nodes.has(encloser) && !zone.emptyNonTerminals.has(encloser)) encloser = parentOf(encloser)!;
-  const wildcard = zone.nodes.get(`*.${encloser}`);
-  if (wildcard === undefined) return { kind: "nxdomain" };
-  return fromNode(wildcard.rrsets, qtype, qname);
+/**
+ * The zone that answers `name`: the longest suffix, except that DS at the apex of a zone we also
+ * delegate is the parent's to answer (RFC 4035 §3.1.4.1).
+ */
+function zoneFor(zones: ZoneSet, name: string, qtype: number): Zone | null {
+  const zone = zones.find(name);
+  if (qtype !== RRType.DS || zone === null || zone.origin !== name) return zone;
+  return zones.delegatorOf(zone) ?? zone;
 }
 
-/** Data, CNAME or NODATA at a node; `owner` set means synthesize records at that name (wildcards). */
-function fromNode(rrsets: ReadonlyMap<number, RRset>, qtype: number, owner: string | null): Step {
-  const cname = rrsets.get(RRType.CNAME);
-  let rrset: RRset | undefined;
-  if (qtype === RRType.ANY) {
-    // RFC 8482 minimal answer: one RRset, the CNAME if there is one, else the lowest type number.
-    rrset = cname ?? rrsets.get(Math.min(...rrsets.keys()));
-  } else {
-    rrset = rrsets.get(qtype);
-    if (rrset === undefined && cname !== undefined) {
-      return { kind: "cname", records: synthesize(cname, owner), target: (cname.rdata[0] as string).toLowerCase() };
-    }
-  }
-  if (rrset === undefined) return { kind: "nodata" };
-  return { kind: "data", records: synthesize(rrset, owner), rrset };
-}
-
-function synthesize(rrset: RRset, owner: string | null): readonly ResourceRecord[] {
-  return owner === null ? rrset.records : rrset.records.map((r) => ({ ...r, name: owner }));
-}
-
-/** The highest delegation point at or above qname (walking up from qname to just below the apex). */
-function cutAbove(zone: Zone, qname: string): string | null {
-  let found: string | null = null;
-  for (let name: string | null = qname; name !== null && name !== zone.origin; name = parentOf(name)) {
-    if (zone.cuts.has(name)) found = name;
-  }
-  return found;
-}
-
-function negative(zone: Zone, rcode: number, answers: ResourceRecord[]): LookupResult {
-  return { rcode, aa: true, answers, authorities: [zone.negativeSoa], additionals: NONE, requiredAdditionals: 0, zone };
-}
-
-function referral(zones: ZoneSet, zone: Zone, cut: string): LookupResult {
-  const ns = zone.nodes.get(cut)!.rrsets.get(RRType.NS)!;
-  const glue = zones.glueFor(zone, ns);
-  return { rcode: Rcode.NOERROR, aa: false, answers: NONE, authorities: ns.records as ResourceRecord[], additionals: glue.records, requiredAdditionals: glue.required, zone };
-}
-
-/** Follow a CNAME chain through all our zones; the rcode is that of the last name (RFC 6604). */
-function chase(zones: ZoneSet, zone: Zone, first: Step & { kind: "cname" }, qtype: number): LookupResult {
-  const answers: ResourceRecord[] = [...first.records];
-  const seen = new Set<string>();
-  let target = first.target;
-  for (let hops = 1; hops < MAX_CHAIN && !seen.has(target); hops++) {
-    seen.add(target);
-    const next = zones.find(target);
-    if (next === null) break;
-    const s = step(next, target, qtype);
-    switch (s.kind) {
-      case "cname":
-        answers.push(...s.records);
-        target = s.target;
-        continue;
-      case "data":
-        answers.push(...s.records);
-        return { rcode: Rcode.NOERROR, aa: true, answers, authorities: NONE, additionals: zones.additionalsFor(s.rrset), requiredAdditionals: 0, zone };
-      case "nodata":
-        return { ...negative(next, Rcode.NOERROR, answers), zone };
-      case "nxdomain":
-        return { ...negative(next, Rcode.NXDOMAIN, answers), zone };
-      case "referral":
-        break;
-    }
-    break;
-  }
-  return { rcode: Rcode.NOERROR, aa: true, answers, authorities: NONE, additionals: NONE, requiredAdditionals: 0, zone };
-}
-
-// ------------------------------------------------------------------ additional section, cached
-
-/** A and AAAA records of in-zone targets of NS, MX and SRV data (RFC 1035 §3.3, RFC 2782). */
-export function computeAdditionals(zones: ZoneSet, rrset: RRset): ResourceRecord[] {
-  const targets: string[] = [];
-  for (const d of rrset.rdata) {
-    if (rrset.type === RRType.NS) targets.push(d as string);
-    else if (rrset.type === RRType.MX) targets.push((d as MxData).exchange);
-    else if (rrset.type === RRType.SRV) targets.push((d as SrvData).target);
-  }
-  return addressesOf(zones, targets.map((t) => t.toLowerCase()));
-}
-
-/** Referral glue: addresses of NS targets at or below the cut (required), then other in-zone ones. */
-export function computeGlue(zones: ZoneSet, zone: Zone, ns: RRset): { records: ResourceRecord[]; required: number } {
-  const targets = ns.rdata.map((t) => (t as string).toLowerCase());
-  const below = (t: string) => t === ns.name || t.endsWith("." + ns.name);
-  const required: ResourceRecord[] = [];
-  for (const t of targets.filter(below)) required.push(...addressRecords(zone, t));
-  const optional = addressesOf(zones, targets.filter((t) => !below(t)));
-  return { records: [...required, ...optional], required: required.length };
-}
-
-function addressesOf(zones: ZoneSet, targets: string[]): ResourceRecord[] {
-  const out: ResourceRecord[] = [];
-  const seen = new Set<string>();
-  for (const t of targets) {
-    if (seen.has(t)) continue;
-    seen.add(t);
-    const z = zones.find(t);
-    // Names under a delegation are not ours to vouch for.
-    if (z === null || (z.cuts.size > 0 && cutAbove(z, t) !== null)) continue;
-    out.push(...addressRecords(z, t));
-  }
-  return out;
-}
-
-function addressRecords(zone: Zone, name: string): ResourceRecord[] {
+/** RFC 1034 §4.3.2 steps 3a–3c for one name in one zone (which holds the name). */
+function locate(zone: Zone, name: string, qtype: number): Found {
   const node = zone.nodes.get(name);
-  if (node === undefined) return [];
-  return [...(node.rrsets.get(RRType.A)?.records ?? []), ...(node.rrsets.get(RRType.AAAA)?.records ?? [])];
+  if (zone.delegatedBy.size > 0) {
+    const cut = zone.delegatedBy.get(name);
+    if (cut !== undefined) {
+      // DS belongs to the parent side of the cut: we hold none, so NODATA (RFC 4035 §3.1.4.1).
+      if (cut === name && qtype === RRType.DS) return NODATA;
+      return zone.referrals.get(cut)!;
+    }
+  }
+  if (node !== undefined) return atNode(node, qtype);
+  // RFC 8020: an empty non-terminal exists; it has no data of any type.
+  if (zone.emptyNonTerminals.has(name)) return NODATA;
+
+  // The name does not exist. RFC 4592 §3.3.1: the closest encloser is its longest existing
+  // ancestor (empty non-terminals count); only "*.<closest encloser>" may answer for it, so a
+  // wildcard never covers an existing name nor anything below one.
+  let encloser = parentOf(name)!;
+  while (encloser.length > zone.origin.length && !zone.nodes.has(encloser) && !zone.emptyNonTerminals.has(encloser)) {
+    encloser = parentOf(encloser)!;
+  }
+  if (zone.delegatedBy.size > 0) {
+    // Below a cut: the delegated zone's business, whatever wildcards we hold (RFC 4592 §2.2.1).
+    const cut = zone.delegatedBy.get(encloser);
+    if (cut !== undefined) return zone.referrals.get(cut)!;
+  }
+  const wildcard = zone.nodes.get(`*.${encloser}`);
+  if (wildcard === undefined) return NXDOMAIN;
+  return atNode(wildcard, qtype);
+}
+
+/** The RRset of the type at an existing node, else its CNAME, else NODATA. */
+function atNode(node: ZoneNode, qtype: number): Found {
+  // RFC 8482 §4.2: ANY gets one RRset, chosen at build time (see ZoneNode.minimal).
+  if (qtype === RRType.ANY) return node.minimal;
+  return node.rrsets.get(qtype) ?? node.rrsets.get(RRType.CNAME) ?? NODATA;
+}
+
+function isReferral(found: RRset | Referral): found is Referral {
+  return (found as Partial<Referral>).cut !== undefined;
+}
+
+/** A CNAME found for another type: restart at its target (RFC 1034 §4.3.2 step 3a). */
+function isAlias(rrset: RRset, qtype: number): boolean {
+  return rrset.type === RRType.CNAME && qtype !== RRType.CNAME && qtype !== RRType.ANY;
+}
+
+/** The RRset's records at `owner`: its own array, or new records at the qname for a wildcard (RFC 4592 §3.3.1). */
+function recordsAt(rrset: RRset, owner: string): readonly ResourceRecord[] {
+  if (rrset.name === owner) return rrset.records;
+  return rrset.records.map((r) => ({ name: owner, type: r.type, class: r.class, ttl: r.ttl, data: r.data }));
+}
+
+/**
+ * Follow a CNAME chain through all our zones. The rcode is the last name's (RFC 6604 §3): NXDOMAIN
+ * or NODATA with that zone's SOA. The chase stops, NOERROR with the CNAMEs so far, at a target
+ * outside our zones or at or below a cut, at a name already in the chain (a loop), or after
+ * MAX_CNAME_CHAIN CNAMEs. AA is the first zone's: set, since the first name was ours.
+ */
+function chase(zones: ZoneSet, zone: Zone, qname: string, qtype: number, cname: RRset, first: readonly ResourceRecord[]): LookupResult {
+  const answers: ResourceRecord[] = first.slice();
+  const visited: string[] = [qname];
+  let cnames = 1;
+  let target = cname.rdata[0] as string;
+  while (!visited.includes(target)) {
+    visited.push(target);
+    const z = zoneFor(zones, target, qtype);
+    if (z === null) break;
+    const found = locate(z, target, qtype);
+    if (found === NODATA) return result(Rcode.NOERROR, true, answers, [z.negativeSoa], NONE, 0, zone);
+    if (found === NXDOMAIN) return result(Rcode.NXDOMAIN, true, answers, [z.negativeSoa], NONE, 0, zone);
+    if (isReferral(found)) break;
+    const alias = isAlias(found, qtype);
+    if (alias && cnames === MAX_CNAME_CHAIN) break;
+    const records = recordsAt(found, target);
+    for (let i = 0; i < records.length; i++) answers.push(records[i]!);
+    if (!alias) return result(Rcode.NOERROR, true, answers, NONE, zones.additionalsFor(found) as ResourceRecord[], 0, zone);
+    cnames++;
+    target = found.rdata[0] as string;
+  }
+  return result(Rcode.NOERROR, true, answers, NONE, NONE, 0, zone);
+}
+
+function result(
+  rcode: number,
+  aa: boolean,
+  answers: ResourceRecord[],
+  authorities: ResourceRecord[],
+  additionals: ResourceRecord[],
+  requiredAdditionals: number,
+  zone: Zone | null,
+): LookupResult {
+  return { rcode, aa, answers, authorities, additionals, requiredAdditionals, zone };
 }

@@ -15,6 +15,26 @@ export interface RRset {
 export interface ZoneNode {
   readonly name: string;
   readonly rrsets: ReadonlyMap<number, RRset>;
+  /**
+   * The one RRset a query for ANY gets (RFC 8482 §4.2 minimal answer): the CNAME if the name has
+   * one, else the RRset of the lowest type number. Chosen once at build time.
+   */
+  readonly minimal: RRset;
+}
+
+/** A referral for one delegation point, built once (RFC 1034 §4.3.2 step 3b, RFC 9471 glue). */
+export interface Referral {
+  /** The cut, e.g. "sub.lb.example.com". */
+  readonly cut: string;
+  /** The cut's NS records, for the authority section. */
+  readonly ns: readonly ResourceRecord[];
+  /**
+   * Addresses (A then AAAA, per target) of the NS targets held in this zone: first the glue of
+   * targets at or below the cut (in-domain glue, which must fit: RFC 9471 §3), then the others.
+   */
+  readonly additionals: readonly ResourceRecord[];
+  /** How many of the first additionals are in-domain glue. */
+  readonly required: number;
 }
 
 export interface Zone {
@@ -34,6 +54,13 @@ export interface Zone {
   readonly emptyNonTerminals: ReadonlySet<string>;
   /** Delegation points: names below the apex that own NS. */
   readonly cuts: ReadonlySet<string>;
+  /**
+   * Every existing name (owning data, or an empty non-terminal) at or below a cut, mapped to the
+   * highest cut above it: the data there is glue or occluded, and a query there gets a referral.
+   */
+  readonly delegatedBy: ReadonlyMap<string, string>;
+  /** The referral for each cut. */
+  readonly referrals: ReadonlyMap<string, Referral>;
 }
 
 /** What the config loader hands to buildZone: already validated, names absolute and lower case. */
@@ -45,7 +72,10 @@ export interface ZoneInput {
   readonly rrsets: readonly { name: string; type: number; ttl: number; rdata: readonly RData[] }[];
 }
 
-/** One authoritative answer, ready for the encoder. */
+/**
+ * One authoritative answer, ready for the encoder. The arrays may be shared, frozen arrays from the
+ * zone (answers allocate nothing): read them, never modify them in place.
+ */
 export interface LookupResult {
   rcode: number;
   aa: boolean;

@@ -9,9 +9,11 @@ export type Packet = dnsPacket.Packet;
 export type DecodedPacket = dnsPacket.DecodedPacket;
 
 /** Send one datagram; resolve with the reply, or null if none came within timeoutMs. */
-export function udpExchange(port: number, query: Buffer, { host = "127.0.0.1", timeoutMs = 1000 } = {}): Promise<Buffer | null> {
+export function udpExchange(port: number, query: Buffer, { host = "127.0.0.1", timeoutMs = 1000, from = "" } = {}): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
+    // `from`: another loopback source address (127.0.0.2, ...), to be a different client.
+    if (from !== "") socket.bind(0, from);
     const timer = setTimeout(() => { socket.close(); resolve(null); }, timeoutMs);
     socket.on("message", (msg) => { clearTimeout(timer); socket.close(); resolve(msg); });
     socket.on("error", (err) => { clearTimeout(timer); socket.close(); reject(err); });
