@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { geoipLite, type GeoProvider } from "./geoip.js";
+import { Locator } from "./locate.js";
+import { parseCidr, type Network } from "./networks.js";
+import { regionOf } from "./regions.js";
+
+const net = (cidr: string, location: Network["location"]): Network => {
+  const p = parseCidr(cidr);
+  if (typeof p === "string") throw new Error(p);
+  return { cidr, ...p, location };
+};
+/** A provider with a fixed answer, counting lookups (to see the /24 cache work). */
+const fixedGeo = () => {
+  const calls: string[] = [];
+  const geo: GeoProvider = { name: "fixed", lookup: (a) => { calls.push(a); return { country: "JP", subdivision: null, latitude: 35.7, longitude: 139.7 }; } };
+  return { geo, calls };
+};
+
+describe("regions", () => {
+  it("maps countries and US/Canada subdivisions to Cloudflare's region codes", () => {
+    expect(regionOf("DE")).toBe("WEU");
+    expect(regionOf("JP")).toBe("NEAS");
+    expect(regionOf("US", "CA")).toBe("WNAM");
+    expect(regionOf("US", "NY")).toBe("ENAM");
+    // Most US addresses carry no state: the country's default region.
+    expect(regionOf("US")).toBe("ENAM");
+    expect(regionOf("CA", "BC")).toBe("WNAM");
+    expect(regionOf("ZZ")).toBeNull();
+  });
+});
+
+describe("networks", () => {
+  it("parses CIDRs strictly", () => {
+    expect(parseCidr("10.20.0.0/16")).toMatchObject({ family: 4, prefix: 16 });
+    expect(parseCidr("2001:db8::/32")).toMatchObject({ family: 6, prefix: 32 });
+    expect(parseCidr("10.20.1.0/16")).toMatch(/host bits.*10\.20\.0\.0\/16/);
+    expect(parseCidr("10.20.0.0")).toMatch(/ADDRESS\/PREFIX/);
+    expect(parseCidr("10.20.0.0/33")).toMatch(/0 to 32/);
+  });
+});
+
+describe("Locator", () => {
+  const networks = [
+    net("10.20.0.0/16", { country: "DE" }),
+    net("10.20.30.0/24", { region: "EEU" }),
+    net("10.30.0.0/16", { region: "WNAM", latitude: 37.4, longitude: -122.1 }),
+    net("2001:db8:aa::/48", { country: "US", subdivision: "CA" }),
+  ];
+
+  it("uses the longest matching network, then GeoIP", () => {
+    const { geo } = fixedGeo();
+    const l = new Locator(networks, geo);
+    expect(l.locate("10.20.1.1")).toMatchObject({ country: "DE", region: "WEU", via: { kind: "network", cidr: "10.20.0.0/16" } });
+    expect(l.locate("10.20.30.7")).toMatchObject({ region: "EEU", via: { cidr: "10.20.30.0/24" } });
+    expect(l.locate("10.30.9.9")).toMatchObject({ region: "WNAM", latitude: 37.4 });
+    expect(l.locate("2001:db8:aa:1::1")).toMatchObject({ country: "US", region: "WNAM" });
+    expect(l.locate("192.0.2.1")).toMatchObject({ country: "JP", region: "NEAS", via: { kind: "geoip" }, bits: 24 });
+  });
+
+  it("uses only the bits an ECS prefix gives", () => {
+    const { geo } = fixedGeo();
+    const l = new Locator(networks, geo);
+    // A /16 subnet cannot be told to be inside 10.20.30.0/24.
+    expect(l.locate("10.20.0.0", 16)).toMatchObject({ region: "WEU", bits: 16 });
+    expect(l.locate("10.20.30.0", 24)).toMatchObject({ region: "EEU", bits: 24 });
+    expect(l.locate("198.51.100.0", 0)).toMatchObject({ via: { kind: "none" }, bits: 0 });
+  });
+
+  it("caches GeoIP per /24 and /48", () => {
+    const { geo, calls } = fixedGeo();
+    const l = new Locator([], geo);
+    l.locate("198.51.100.1");
+    l.locate("198.51.100.200");
+    l.locate("198.51.101.1");
+    l.locate("2001:db8:1:2::1");
+    l.locate("2001:db8:1:ffff::1");
+    expect(calls).toEqual(["198.51.100.0", "198.51.101.0", "2001:0db8:0001:0000:0000:0000:0000:0000"]);
+  });
+
+  it("locates real addresses with geoip-lite's bundled data", () => {
+    const l = new Locator([], geoipLite());
+    const gb = l.locate("81.2.69.142");
+    expect(gb).toMatchObject({ country: "GB", region: "WEU", via: { kind: "geoip" } });
+    expect(gb.latitude).not.toBeNull();
+    expect(l.locate("127.0.0.1")).toMatchObject({ country: null, region: null });
+  });
+});
