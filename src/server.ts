@@ -13,6 +13,8 @@ import { listenUdp, type UdpListener } from "./transport/udp.js";
 import { DEFAULT_EDNS_UDP_OCTETS } from "./wire/constants.js";
 import { typeName } from "./wire/constants.js";
 import { ZoneSet } from "./zone/zoneset.js";
+import { HealthTable } from "./health/table.js";
+import { geoipLite, mmdb, type GeoProvider } from "./locate/geoip.js";
 
 export const VERSION = "0.1.0";
 
@@ -34,6 +36,12 @@ export interface ServerOptions {
   readonly cookieSecret?: Buffer;
   /** Reuse whole replies to repeated client-independent queries (default true). */
   readonly packetCache?: boolean;
+  /** A MaxMind-format database to locate clients with, instead of geoip-lite's bundled data. */
+  readonly geoipMmdb?: string;
+  /** Origin health (tests and, with issue 4, the monitors write it). */
+  readonly health?: HealthTable;
+  /** Random source for random steering (tests fix it). */
+  readonly random?: () => number;
 }
 
 export interface RunningServer {
@@ -42,6 +50,7 @@ export interface RunningServer {
   /** Reread the zones directory now; a file that fails keeps its last good version. */
   reload(): DirLoad;
   zones(): ZoneSet;
+  readonly health: HealthTable;
   close(): Promise<void>;
 }
 
@@ -54,6 +63,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let current: DirLoad = loadAndReport(options.zonesDir, undefined, log);
   let zoneSet = new ZoneSet(current.zones);
 
+  const health = options.health ?? new HealthTable();
+  // GeoIP only when some zone has load balancers: geoip-lite holds ~110 MB of tables.
+  const hasBalancers = () => current.zones.some((z) => z.balancing.balancers.size > 0);
+  let geo: GeoProvider | null = null;
+  const loadGeo = async () => {
+    if (geo !== null || (!hasBalancers() && options.geoipMmdb === undefined)) return;
+    geo = options.geoipMmdb !== undefined ? await mmdb(options.geoipMmdb) : geoipLite();
+    log.info({ geoip: geo.name }, "geoip loaded");
+  };
+  await loadGeo();
+  const steering = { health, get geo() { return geo; }, random: options.random };
+
   const logRate = Math.max(0, Math.min(1, options.logQueries ?? 0));
   const onOutcome = logRate > 0 ? (o: QueryOutcome) => { if (Math.random() < logRate) logQuery(log, o); } : null;
   const responder = new Responder(
@@ -63,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       chaos: options.chaos === undefined ? { hostname, version: `gslb ${VERSION}` } : options.chaos,
       cookies: new CookieJar(options.cookieSecret),
       packetCache: options.packetCache ?? true,
+      steering,
     },
     zoneSet,
     onOutcome,
@@ -89,6 +111,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const reload = (): DirLoad => {
     current = loadAndReport(options.zonesDir, current, log);
     zoneSet = new ZoneSet(current.zones);
+    // geoip-lite loads synchronously; a reload that brings the first load balancer loads it.
+    if (geo === null && hasBalancers()) void loadGeo().catch((err) => log.error({ err }, "geoip load failed"));
     responder.setZones(zoneSet);
     return current;
   };
@@ -113,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     addresses,
     reload,
     zones: () => zoneSet,
+    health,
     close: async () => {
       if (timer !== null) clearTimeout(timer);
       watcher?.close();
@@ -135,7 +160,12 @@ function loadAndReport(dir: string, previous: DirLoad | undefined, log: Logger):
 }
 
 function logQuery(log: Logger, o: QueryOutcome): void {
+  const st = o.steering;
   log.info({
+    steering: st === undefined ? undefined : {
+      lb: st.loadBalancer, client: st.clientAddress, from: st.locatedFrom, country: st.location.country, region: st.location.region,
+      policy: st.pool.policy, pool: st.pool.pool?.name ?? null, reason: st.pool.reason, origins: st.origins?.origins.map((x) => x.name), scope: st.scope,
+    },
     client: o.peer.address,
     transport: o.peer.transport,
     qname: o.question?.name,

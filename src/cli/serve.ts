@@ -25,6 +25,8 @@ Options:
   --no-chaos                refuse CHAOS queries (id.server, version.bind, ...)
   --log-queries RATE        log this fraction of queries, 0-1 (default 0: off)
   --log-level LEVEL         trace, debug, info, warn, error (default info)
+  --geoip-mmdb FILE         locate clients with a MaxMind-format database
+                            (default: geoip-lite's bundled data)
   --no-packet-cache         answer every query from scratch (default: repeated
                             client-independent queries reuse the whole reply)
   --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
@@ -43,6 +45,7 @@ export async function serve(argv: string[]): Promise<number> {
     "no-chaos": { type: "boolean" },
     "log-queries": { type: "string" },
     "no-packet-cache": { type: "boolean" },
+    "geoip-mmdb": { type: "string" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -70,6 +73,7 @@ export async function serve(argv: string[]): Promise<number> {
       udpSize,
       logQueries,
       packetCache: !values["no-packet-cache"],
+      geoipMmdb: values["geoip-mmdb"],
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {

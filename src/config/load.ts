@@ -200,6 +200,11 @@ function knownKeysAt(path: Path): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.top;
   if (path[0] === "soa") return KNOWN_KEYS.soa;
   if (path[0] === "records" && path.length === 2) return KNOWN_KEYS.types;
+  if (path[0] === "monitors" && path.length === 2) return KNOWN_KEYS.monitor;
+  if (path[0] === "pools" && path.length === 2) return KNOWN_KEYS.pool;
+  if (path[0] === "pools" && path[2] === "origins") return KNOWN_KEYS.origin;
+  if (path[0] === "load_balancers" && path.length === 2) return KNOWN_KEYS.load_balancer;
+  if (path[0] === "networks" && path.length === 2) return KNOWN_KEYS.network;
   if (path[0] === "records" && path.length >= 3) {
     const type = path[2] as keyof typeof KNOWN_KEYS;
     const own = type === "MX" || type === "SRV" || type === "CAA" ? KNOWN_KEYS[type] : [];

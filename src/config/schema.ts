@@ -75,12 +75,79 @@ export const NameRecords = z.strictObject({
 
 export const DEFAULT_ZONE_TTL = 3600;
 
+// ---------------------------------------------------------------- load balancing (Cloudflare's names)
+
+const Latitude = z.number().min(-90).max(90);
+const Longitude = z.number().min(-180).max(180);
+
+/** Health monitor settings (probes arrive with issue 4; the fields and defaults are Cloudflare's). */
+export const Monitor = z.strictObject({
+  type: z.enum(["http", "https", "tcp"]).default("http"),
+  method: z.enum(["GET", "HEAD"]).optional(),
+  path: z.string().startsWith("/").optional(),
+  header: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  port: U16.optional(),
+  timeout: int(1, 60).default(5),
+  retries: int(0, 5).default(2),
+  interval: int(5, 3600).default(60),
+  expected_codes: z.union([z.string(), z.array(z.string())]).optional(),
+  expected_body: z.string().optional(),
+  follow_redirects: z.boolean().default(false),
+  allow_insecure: z.boolean().default(false),
+  consecutive_up: int(1, 100).default(1),
+  consecutive_down: int(1, 100).default(1),
+});
+
+export const OriginSchema = z.strictObject({
+  name: z.string().min(1),
+  address: z.string().min(1).describe("IPv4, IPv6, or a host name (answered as a CNAME)"),
+  enabled: z.boolean().default(true),
+  weight: z.number().min(0).max(1).default(1),
+  health_address: z.string().optional().describe("checked instead of address (issue 4)"),
+});
+
+export const PoolSchema = z.strictObject({
+  origins: z.array(OriginSchema).min(1),
+  minimum_origins: int(1, 1000).default(1),
+  monitor: z.string().optional(),
+  latitude: Latitude.optional(),
+  longitude: Longitude.optional(),
+  origin_steering: z.strictObject({ policy: z.enum(["random", "hash"]).default("random") }).optional(),
+  enabled: z.boolean().default(true),
+});
+
+const PoolList = z.array(z.string()).min(1);
+
+export const LoadBalancerSchema = z.strictObject({
+  default_pools: PoolList,
+  fallback_pool: z.string().optional(),
+  region_pools: z.record(z.string(), PoolList).optional(),
+  country_pools: z.record(z.string(), PoolList).optional(),
+  steering_policy: z.enum(["off", "random", "geo", "proximity", "dynamic_latency", "least_outstanding_requests", "least_connections", ""]).default(""),
+  random_steering: z.strictObject({ default_weight: z.number().min(0).max(1).default(1), pool_weights: z.record(z.string(), z.number().min(0).max(1)).optional() }).optional(),
+  location_strategy: z.strictObject({ prefer_ecs: z.enum(["always", "never", "proximity", "geo"]).default("proximity") }).optional(),
+  ttl: Ttl.default(30),
+  max_answers: int(1, 8).default(1),
+});
+
+export const NetworkSchema = z.strictObject({
+  country: z.string().regex(/^[A-Z]{2}$/, "two capital letters (ISO 3166-1)").optional(),
+  subdivision: z.string().optional(),
+  region: z.string().optional(),
+  latitude: Latitude.optional(),
+  longitude: Longitude.optional(),
+});
+
 export const ZoneFile = z.strictObject({
   $schema: z.string().optional(),
   zone: z.string().min(1).describe("the apex, e.g. lb.example.com"),
   ttl: Ttl.default(DEFAULT_ZONE_TTL).describe("TTL of records that set none, and of the SOA"),
   soa: Soa,
   records: z.record(z.string(), NameRecords).default({}).describe("owner name → type → values"),
+  monitors: z.record(z.string(), Monitor).default({}),
+  pools: z.record(z.string(), PoolSchema).default({}),
+  load_balancers: z.record(z.string(), LoadBalancerSchema).default({}).describe("owner name → load balancer"),
+  networks: z.record(z.string(), NetworkSchema).default({}).describe("CIDR → location, checked before GeoIP"),
 });
 export type ZoneFile = z.infer<typeof ZoneFile>;
 
@@ -93,6 +160,11 @@ export const KNOWN_KEYS = {
   MX: Object.keys(Mx.shape),
   SRV: Object.keys(Srv.shape),
   CAA: Object.keys(Caa.shape),
+  monitor: Object.keys(Monitor.shape),
+  pool: Object.keys(PoolSchema.shape),
+  origin: Object.keys(OriginSchema.shape),
+  load_balancer: Object.keys(LoadBalancerSchema.shape),
+  network: Object.keys(NetworkSchema.shape),
 };
 
 export function zoneJsonSchema(): unknown {

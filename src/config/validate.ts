@@ -8,6 +8,7 @@ import type { ZoneInput } from "../zone/types.js";
 import { checkName, inZone, resolveName } from "./names.js";
 import type { Path } from "./paths.js";
 import type { ZoneFile } from "./schema.js";
+import { validateBalancing } from "./balancing.js";
 
 export interface Problem {
   path: Path;
@@ -176,9 +177,15 @@ export function validateZone(file: ZoneFile, source: string): { input: ZoneInput
     });
   }
 
+  const balancing = validateBalancing(file, origin, new Set(typesAt.keys()), problems);
+  for (const owner of balancing.balancers.keys()) {
+    const cut = cutOf(owner);
+    if (cut !== undefined) problems.push({ path: ["load_balancers"], message: `${owner} is at or below the delegation ${cut}` });
+  }
+
   if (problems.length > 0) return { input: null, problems };
   return {
-    input: { origin, source, soa, soaTtl: file.ttl, rrsets: rrsets.map(({ path: _p, ...r }) => r) },
+    input: { origin, source, soa, soaTtl: file.ttl, rrsets: rrsets.map(({ path: _p, ...r }) => r), balancing },
     problems,
   };
 }

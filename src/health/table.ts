@@ -22,6 +22,7 @@ export class HealthTable implements HealthView {
 
   constructor(readonly unknownPolicy: UnknownPolicy = "up") {}
 
+  /** `pool` is the pool's id ("zone/pool"). */
   set(pool: string, origin: string, state: OriginState): void {
     this.states.set(`${pool}/${origin}`, state);
   }
@@ -45,7 +46,7 @@ export class HealthTable implements HealthView {
 
   originUp(pool: Pool, origin: Origin): boolean {
     if (pool.monitor === null) return true;
-    const s = this.state(pool.name, origin.name);
+    const s = this.state(pool.id, origin.name);
     return s === "up" || (s === "unknown" && this.unknownPolicy === "up");
   }
 
@@ -58,6 +59,6 @@ export class HealthTable implements HealthView {
   }
 
   poolRtt(pool: Pool): number | null {
-    return this.poolRtts.get(pool.name) ?? null;
+    return this.poolRtts.get(pool.id) ?? null;
   }
 }

@@ -18,6 +18,11 @@ import type { ZoneSet } from "../zone/zoneset.js";
 import { lookup } from "../zone/lookup.js";
 import type { LookupResult } from "../zone/types.js";
 import type { CookieJar } from "./cookie.js";
+import type { GeoProvider } from "../locate/geoip.js";
+import { Locator } from "../locate/locate.js";
+import { steer, type Explanation } from "../steer/answer.js";
+import type { HealthView } from "../steer/types.js";
+import type { Zone } from "../zone/types.js";
 
 export interface ChaosIdentity {
   /** Answer to id.server / hostname.bind; null: not answered. */
@@ -36,6 +41,8 @@ export interface ResponderOptions {
   readonly cookies: CookieJar;
   /** Keep whole replies to client-independent queries (default true). */
   readonly packetCache?: boolean;
+  /** What load balancers steer with: health, GeoIP, randomness (tests fix it). */
+  readonly steering?: { readonly health: HealthView; readonly geo: GeoProvider | null; readonly random?: () => number };
 }
 
 /** What happened to one query, for sampled query logs and metrics. */
@@ -46,6 +53,8 @@ export interface QueryOutcome {
   readonly truncated: boolean;
   readonly size: number;
   readonly reason?: string;
+  /** For load-balanced answers: the whole decision (location, pools, origins, scope). */
+  readonly steering?: Explanation;
 }
 
 export type OutcomeSink = (outcome: QueryOutcome) => void;
@@ -82,6 +91,8 @@ const NO_RECORDS: ResourceRecord[] = [];
 
 export class Responder {
   private cache = new Map<string, CachedReply>();
+  /** One Locator per zone (its networks), made on first use; dropped with the zone. */
+  private readonly locators = new WeakMap<Zone, Locator>();
 
   constructor(
     private readonly options: ResponderOptions,
@@ -132,7 +143,13 @@ export class Responder {
         }
         edns = readEdns(message.edns);
       }
-      const bytes = this.reply(peer, message, question, edns, this.answer(question), undefined);
+      const result = this.answer(question);
+      if (result.balancer !== undefined) {
+        // Steered answers depend on the client and on health: never cached.
+        const steered = this.steer(result, question, peer, edns);
+        return this.reply(peer, message, question, edns, result, undefined, steered);
+      }
+      const bytes = this.reply(peer, message, question, edns, result, undefined);
       // Client-independent (no cookie): the same query bytes will always get these reply bytes.
       if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question);
       return bytes;
@@ -164,6 +181,25 @@ export class Responder {
     return lookup(this.zones, q.name.toLowerCase(), q.type);
   }
 
+  /** Locate → choose pool → choose origins; appends the records, or makes the answer NODATA. */
+  private steer(result: LookupResult, q: Question, peer: Peer, edns: EdnsRequest | null): Explanation {
+    const { lb, zone, family } = result.balancer!;
+    const steering = this.options.steering;
+    if (steering === undefined) throw new Error("a zone has load balancers but the responder has no steering context");
+    let locator = this.locators.get(zone);
+    if (locator === undefined) this.locators.set(zone, (locator = new Locator(zone.balancing.networks, steering.geo)));
+    // The owner of the records is the name the chain ended at (the qname when there is no CNAME).
+    const last = result.answers[result.answers.length - 1];
+    const owner = last !== undefined && last.type === RRType.CNAME ? (last.data as string) : q.name;
+    const { records, explanation } = steer(lb, zone.balancing.pools, family, owner, peer.address, edns?.ecs ?? null, locator, {
+      health: steering.health,
+      random: steering.random ?? Math.random,
+    });
+    if (records.length > 0) result.answers = [...result.answers, ...records];
+    else result.authorities = [zone.negativeSoa];
+    return explanation;
+  }
+
   private chaos(q: Question): LookupResult {
     const chaos = this.options.chaos;
     if (chaos === null) return bare(Rcode.REFUSED);
@@ -188,6 +224,7 @@ export class Responder {
     edns: EdnsRequest | null,
     result: LookupResult,
     reason: string | undefined,
+    steered?: Explanation,
   ): Buffer {
     const reply: Message = {
       id: query.id,
@@ -205,7 +242,7 @@ export class Responder {
       answers: result.answers,
       authorities: result.authorities,
       additionals: result.additionals,
-      edns: edns === null ? null : this.replyEdns(edns, peer),
+      edns: edns === null ? null : this.replyEdns(edns, peer, steered?.scope ?? 0),
     };
     const maxSize = peer.transport === "tcp"
       ? MAX_MESSAGE_OCTETS
@@ -213,16 +250,18 @@ export class Responder {
         ? CLASSIC_UDP_OCTETS
         : Math.min(this.options.udpSize, Math.max(edns.udpSize, CLASSIC_UDP_OCTETS));
     const encoded = encodeMessage(reply, { maxSize, requiredAdditionals: result.requiredAdditionals });
-    return this.emit(peer, question, result.rcode, encoded.truncated, encoded.bytes, reason);
+    if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode: result.rcode, truncated: encoded.truncated, size: encoded.bytes.length, reason, steering: steered });
+    return encoded.bytes;
   }
 
-  private replyEdns(req: EdnsRequest, peer: Peer): Edns {
+  private replyEdns(req: EdnsRequest, peer: Peer, scope: number): Edns {
     const options: EdnsOption[] = [];
     if (req.nsid && this.options.nsid !== null) options.push({ code: EdnsOptionCode.NSID, data: this.options.nsid });
-    // RFC 7871 §7.2.1: echo family, source prefix and address; scope 0 = the answer holds for every client.
+    // RFC 7871 §7.2.1: echo family, source prefix and address; the scope says how many bits the
+    // answer depended on (0: it holds for every client).
     if (req.ecs !== null) {
       const e = req.ecs;
-      options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ family: e.family, sourcePrefix: e.sourcePrefix, scopePrefix: 0, address: e.address }) });
+      options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ family: e.family, sourcePrefix: e.sourcePrefix, scopePrefix: scope, address: e.address }) });
     }
     if (req.clientCookie !== null) {
       const server = this.options.cookies.serverCookieFor(req.clientCookie, req.serverCookie, peer.address);

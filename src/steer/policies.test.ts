@@ -11,7 +11,7 @@ import type { Client, LoadBalancer, Origin, Pool } from "./types.js";
 const origin = (name: string, address: string, weight = 1, enabled = true): Origin =>
   ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight });
 const pool = (name: string, origins: Origin[], extra: Partial<Pool> = {}): Pool =>
-  ({ name, origins, minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
+  ({ id: name, name, origins, minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
 const pools = new Map<string, Pool>([
   ["us-east", pool("us-east", [origin("use1", "192.0.2.10"), origin("use2", "2001:db8::10", 0.5)], { latitude: 38.9, longitude: -77.0 })],
   ["eu-west", pool("eu-west", [origin("euw1", "198.51.100.10")], { latitude: 53.3, longitude: -6.3 })],

@@ -17,6 +17,8 @@ export interface Origin {
 }
 
 export interface Pool {
+  /** Unique across zones ("lb.example.com/us-east"): what health is keyed by. */
+  readonly id: string;
   readonly name: string;
   readonly origins: readonly Origin[];
   readonly minimumOrigins: number;

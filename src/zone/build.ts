@@ -2,6 +2,7 @@
 // needs (nodes, empty non-terminals, cuts, referrals, wire records, the negative SOA) is computed
 // here, so lookup only reads.
 
+import { NO_BALANCING } from "../config/balancing.js";
 import { RRClass, RRType } from "../wire/constants.js";
 import type { RData, ResourceRecord } from "../wire/types.js";
 import { isAtOrBelow, parentOf } from "./name.js";
@@ -35,7 +36,9 @@ export function buildZone(input: ZoneInput): Zone {
 
   // RFC 8020: a name with descendants exists even when it owns nothing.
   const emptyNonTerminals = new Set<string>();
-  for (const name of nodes.keys()) {
+  const balancing = input.balancing ?? NO_BALANCING;
+  // Load balancers' names exist too: their ancestors are empty non-terminals like any other's.
+  for (const name of [...nodes.keys(), ...balancing.balancers.keys()]) {
     for (let p = parentOf(name); p !== null && p.length > origin.length; p = parentOf(p)) {
       // Whatever is above an existing name or a known ENT has been walked already (or will be).
       if (nodes.has(p) || emptyNonTerminals.has(p)) break;
@@ -70,6 +73,7 @@ export function buildZone(input: ZoneInput): Zone {
     data: soa.rdata[0]!,
   });
   return Object.freeze({
+    balancing,
     origin,
     source: input.source,
     serial: input.soa.serial,

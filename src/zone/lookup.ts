@@ -11,6 +11,7 @@
 import { RRType, Rcode } from "../wire/constants.js";
 import type { ResourceRecord } from "../wire/types.js";
 import { parentOf } from "./name.js";
+import type { LoadBalancer } from "../steer/types.js";
 import type { LookupResult, Referral, RRset, Zone, ZoneNode } from "./types.js";
 import type { ZoneSet } from "./zoneset.js";
 
@@ -22,8 +23,10 @@ const NONE = Object.freeze([]) as unknown as ResourceRecord[];
 
 const NODATA = 0;
 const NXDOMAIN = 1;
+/** A load balancer's name asked for A or AAAA: steering answers. */
+interface Balanced { readonly lb: LoadBalancer }
 /** What one name gives in one zone, without following CNAMEs. An RRset is either the data asked for or a CNAME to chase; its name differs from the one asked for when it comes from a wildcard. */
-type Found = RRset | Referral | typeof NODATA | typeof NXDOMAIN;
+type Found = RRset | Referral | Balanced | typeof NODATA | typeof NXDOMAIN;
 
 export function lookup(zones: ZoneSet, qname: string, qtype: number): LookupResult {
   const zone = zoneFor(zones, qname, qtype);
@@ -36,7 +39,8 @@ export function lookup(zones: ZoneSet, qname: string, qtype: number): LookupResu
     // Not authoritative below a cut: AA=0, NS in authority, glue in additional (RFC 1034 §4.3.2 3b).
     return result(Rcode.NOERROR, false, NONE, found.ns as ResourceRecord[], found.additionals as ResourceRecord[], found.required, zone);
   }
-  const answers = recordsAt(found, qname);
+  if (isBalanced(found)) return balanced(zone, found.lb, qtype, []);
+  const answers = recordsAt(found as RRset, qname);
   if (isAlias(found, qtype)) return chase(zones, zone, qname, qtype, found, answers);
   return result(Rcode.NOERROR, true, answers as ResourceRecord[], NONE, zones.additionalsFor(found) as ResourceRecord[], 0, zone);
 }
@@ -61,6 +65,11 @@ function locate(zone: Zone, name: string, qtype: number): Found {
       if (cut === name && qtype === RRType.DS) return NODATA;
       return zone.referrals.get(cut)!;
     }
+  }
+  if (zone.balancing.balancers.size > 0) {
+    const lb = zone.balancing.balancers.get(name);
+    // A load balancer answers A and AAAA; any other type at its name is NODATA.
+    if (lb !== undefined) return qtype === RRType.A || qtype === RRType.AAAA ? { lb } : NODATA;
   }
   if (node !== undefined) return atNode(node, qtype);
   // RFC 8020: an empty non-terminal exists; it has no data of any type.
@@ -90,8 +99,19 @@ function atNode(node: ZoneNode, qtype: number): Found {
   return node.rrsets.get(qtype) ?? node.rrsets.get(RRType.CNAME) ?? NODATA;
 }
 
-function isReferral(found: RRset | Referral): found is Referral {
+function isReferral(found: RRset | Referral | Balanced): found is Referral {
   return (found as Partial<Referral>).cut !== undefined;
+}
+
+function isBalanced(found: RRset | Referral | Balanced): found is Balanced {
+  return (found as Partial<Balanced>).lb !== undefined;
+}
+
+/** Answers so far (a CNAME chain, maybe empty); steering appends the load balancer's records. */
+function balanced(zone: Zone, lb: LoadBalancer, qtype: number, answers: ResourceRecord[]): LookupResult {
+  const r = result(Rcode.NOERROR, true, answers, NONE, NONE, 0, zone);
+  r.balancer = { lb, zone, family: qtype === RRType.AAAA ? "AAAA" : "A" };
+  return r;
 }
 
 /** A CNAME found for another type: restart at its target (RFC 1034 §4.3.2 step 3a). */
@@ -124,6 +144,7 @@ function chase(zones: ZoneSet, zone: Zone, qname: string, qtype: number, cname: 
     if (found === NODATA) return result(Rcode.NOERROR, true, answers, [z.negativeSoa], NONE, 0, zone);
     if (found === NXDOMAIN) return result(Rcode.NXDOMAIN, true, answers, [z.negativeSoa], NONE, 0, zone);
     if (isReferral(found)) break;
+    if (isBalanced(found)) return balanced(z, found.lb, qtype, answers);
     const alias = isAlias(found, qtype);
     if (alias && cnames === MAX_CNAME_CHAIN) break;
     const records = recordsAt(found, target);

@@ -1,6 +1,8 @@
 // The in-memory zone: built once from a validated zone file, immutable, read by lookup on every query.
 // Names here are absolute, lower case, without the trailing dot ("www.lb.example.com").
 
+import type { Balancing } from "../config/balancing.js";
+import type { LoadBalancer } from "../steer/types.js";
 import type { RData, ResourceRecord, SoaData } from "../wire/types.js";
 
 export interface RRset {
@@ -61,6 +63,8 @@ export interface Zone {
   readonly delegatedBy: ReadonlyMap<string, string>;
   /** The referral for each cut. */
   readonly referrals: ReadonlyMap<string, Referral>;
+  /** Pools, load balancers (by owner name), networks and monitors of this zone. */
+  readonly balancing: Balancing;
 }
 
 /** What the config loader hands to buildZone: already validated, names absolute and lower case. */
@@ -70,6 +74,8 @@ export interface ZoneInput {
   readonly soa: SoaData;
   readonly soaTtl: number;
   readonly rrsets: readonly { name: string; type: number; ttl: number; rdata: readonly RData[] }[];
+  /** Pools, load balancers, networks, monitors (none when absent). */
+  readonly balancing?: Balancing;
 }
 
 /**
@@ -89,4 +95,9 @@ export interface LookupResult {
   requiredAdditionals: number;
   /** The zone that answered, or null (REFUSED: not ours). */
   zone: Zone | null;
+  /**
+   * Set when the answer is a load balancer's (A or AAAA at its name, possibly at the end of a
+   * CNAME chain): the query layer steers and appends the chosen records to `answers`.
+   */
+  balancer?: { readonly lb: LoadBalancer; readonly zone: Zone; readonly family: "A" | "AAAA" } | undefined;
 }

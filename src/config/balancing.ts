@@ -1,0 +1,114 @@
+// The load-balancing part of a zone file → typed, immutable objects steering reads: pools (with
+// their origins), load balancers keyed by owner name, networks, monitors. References are checked
+// here: an unknown pool or monitor name is an error at its path.
+
+import type { z } from "zod";
+import { parseCidr, type Network } from "../locate/networks.js";
+import { isRegionCode, type RegionCode } from "../locate/regions.js";
+import type { LoadBalancer, Origin, Pool } from "../steer/types.js";
+import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
+import { checkName, inZone, resolveName } from "./names.js";
+import type { Path } from "./paths.js";
+import { suggest } from "./paths.js";
+import type { Monitor, ZoneFile } from "./schema.js";
+import type { Problem } from "./validate.js";
+
+export type MonitorConfig = z.infer<typeof Monitor>;
+
+export interface Balancing {
+  readonly monitors: ReadonlyMap<string, MonitorConfig>;
+  readonly pools: ReadonlyMap<string, Pool>;
+  readonly balancers: ReadonlyMap<string, LoadBalancer>;
+  readonly networks: readonly Network[];
+}
+
+export const NO_BALANCING: Balancing = Object.freeze({ monitors: new Map(), pools: new Map(), balancers: new Map(), networks: [] });
+
+export function validateBalancing(file: ZoneFile, origin: string, recordOwners: ReadonlySet<string>, problems: Problem[]): Balancing {
+  const monitors = new Map(Object.entries(file.monitors));
+  const poolNames = Object.keys(file.pools);
+  const unknown = (kind: string, name: string, known: string[], path: Path) => {
+    const hint = suggest(name, known);
+    problems.push({ path, message: `unknown ${kind} ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : known.length ? ` (known: ${known.join(", ")})` : ""}` });
+  };
+
+  const pools = new Map<string, Pool>();
+  for (const [name, p] of Object.entries(file.pools)) {
+    const path: Path = ["pools", name];
+    if (p.monitor !== undefined && !monitors.has(p.monitor)) unknown("monitor", p.monitor, [...monitors.keys()], [...path, "monitor"]);
+    if ((p.latitude === undefined) !== (p.longitude === undefined)) problems.push({ path, message: "give both latitude and longitude, or neither" });
+    const seen = new Set<string>();
+    const origins: Origin[] = p.origins.map((o, i) => {
+      const at: Path = [...path, "origins", i];
+      if (seen.has(o.name)) problems.push({ path: [...at, "name"], message: `origin name ${JSON.stringify(o.name)} is used twice in this pool` });
+      seen.add(o.name);
+      let kind: Origin["kind"];
+      let address = o.address;
+      if (parseIPv4(o.address) !== null) kind = "A";
+      else if (canonicalIPv6(o.address) !== null) { kind = "AAAA"; address = canonicalIPv6(o.address)!; }
+      else {
+        kind = "CNAME";
+        const host = o.address.endsWith(".") ? o.address.slice(0, -1) : o.address;
+        const problem = checkName(host, false);
+        if (problem !== null) problems.push({ path: [...at, "address"], message: `${JSON.stringify(o.address)} is not an IP address or a host name: ${problem}` });
+        address = host.toLowerCase();
+      }
+      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight });
+    });
+    if (p.minimum_origins > origins.length) problems.push({ path: [...path, "minimum_origins"], message: `${p.minimum_origins} is more than the pool's ${origins.length} origins: the pool could never be healthy` });
+    pools.set(name, Object.freeze({
+      id: `${origin}/${name}`,
+      name, origins: Object.freeze(origins), minimumOrigins: p.minimum_origins, monitor: p.monitor ?? null,
+      latitude: p.latitude ?? null, longitude: p.longitude ?? null, originPolicy: p.origin_steering?.policy ?? "random", enabled: p.enabled,
+    }));
+  }
+
+  const poolList = (names: readonly string[], path: Path): string[] => {
+    names.forEach((n, i) => { if (!pools.has(n)) unknown("pool", n, poolNames, [...path, i]); });
+    return [...names];
+  };
+
+  const balancers = new Map<string, LoadBalancer>();
+  for (const [key, lb] of Object.entries(file.load_balancers)) {
+    const path: Path = ["load_balancers", key];
+    const owner = resolveName(key, origin);
+    if (typeof owner !== "string") { problems.push({ path, message: owner.error }); continue; }
+    if (!inZone(owner, origin)) { problems.push({ path, message: `${owner} is outside the zone ${origin}` }); continue; }
+    if (owner.startsWith("*.")) { problems.push({ path, message: "a load balancer needs a name of its own, not a wildcard" }); continue; }
+    if (recordOwners.has(owner)) problems.push({ path, message: `${owner} also has records: a load balancer answers A and AAAA at its name, and nothing else is served there` });
+    if (balancers.has(owner)) { problems.push({ path, message: `a second load balancer for ${owner}` }); continue; }
+    const regionPools = new Map<RegionCode, readonly string[]>();
+    for (const [region, names] of Object.entries(lb.region_pools ?? {})) {
+      if (!isRegionCode(region)) problems.push({ path: [...path, "region_pools", region], message: `unknown region ${JSON.stringify(region)} (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS)` });
+      else regionPools.set(region, poolList(names, [...path, "region_pools", region]));
+    }
+    const countryPools = new Map<string, readonly string[]>();
+    for (const [country, names] of Object.entries(lb.country_pools ?? {})) {
+      if (!/^[A-Z]{2}$/.test(country)) problems.push({ path: [...path, "country_pools", country], message: "country codes are two capital letters (ISO 3166-1 alpha-2)" });
+      else countryPools.set(country, poolList(names, [...path, "country_pools", country]));
+    }
+    const weights = new Map(Object.entries(lb.random_steering?.pool_weights ?? {}));
+    for (const name of weights.keys()) if (!pools.has(name)) unknown("pool", name, poolNames, [...path, "random_steering", "pool_weights", name]);
+    if (lb.fallback_pool !== undefined && !pools.has(lb.fallback_pool)) unknown("pool", lb.fallback_pool, poolNames, [...path, "fallback_pool"]);
+    balancers.set(owner, Object.freeze({
+      name: owner,
+      defaultPools: poolList(lb.default_pools, [...path, "default_pools"]),
+      fallbackPool: lb.fallback_pool ?? null,
+      regionPools, countryPools,
+      policy: lb.steering_policy,
+      randomSteering: { defaultWeight: lb.random_steering?.default_weight ?? 1, poolWeights: weights },
+      preferEcs: lb.location_strategy?.prefer_ecs ?? "proximity",
+      ttl: lb.ttl,
+      maxAnswers: lb.max_answers,
+    }));
+  }
+
+  const networks: Network[] = [];
+  for (const [cidr, location] of Object.entries(file.networks)) {
+    const parsed = parseCidr(cidr);
+    if (typeof parsed === "string") { problems.push({ path: ["networks", cidr], message: parsed }); continue; }
+    if (location.region !== undefined && !isRegionCode(location.region)) problems.push({ path: ["networks", cidr, "region"], message: `unknown region ${JSON.stringify(location.region)}` });
+    networks.push(Object.freeze({ cidr, ...parsed, location: Object.freeze({ ...location }) }));
+  }
+  return Object.freeze({ monitors, pools, balancers, networks: Object.freeze(networks) });
+}
