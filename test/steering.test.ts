@@ -31,6 +31,12 @@ function lbZone(): Record<string, any> {
       multi: { default_pools: ["weighted"], max_answers: 8 },
       sticky: { default_pools: ["sticky"], location_strategy: { prefer_ecs: "always" } },
       alias: { default_pools: ["named"] },
+      ruled: { default_pools: ["us-east"], fallback_pool: "backup", location_strategy: { prefer_ecs: "always" }, rules: [
+        { name: "short ttl", condition: {}, overrides: { ttl: 7 }, terminates: false },
+        { name: "office", condition: { subnet: ["10.99.0.0/16"] }, overrides: { default_pools: ["backup"] } },
+        { name: "ireland", condition: { country: ["IE"] }, overrides: { default_pools: ["eu-west"], ttl: 60 } },
+        { name: "old", disabled: true, condition: {}, overrides: { default_pools: ["eu-west"] } },
+      ] },
     },
     networks: { "10.20.0.0/16": { country: "DE" }, "10.30.0.0/16": { region: "WNAM", latitude: 37.4, longitude: -122.1 } },
   });
@@ -101,6 +107,21 @@ describe("geo steering", () => {
     const p = await ask("www2.lb.example.com", "10.20.1.0");
     expect(addrs(p)).toEqual(["CNAME www.lb.example.com", "A 198.51.100.10"]);
     expect(addrs(await ask("alias.lb.example.com", null))).toEqual(["CNAME edge.cdn.example.net"]);
+  });
+});
+
+describe("rules", () => {
+  it("apply in order: accumulated overrides, first terminating match wins", async () => {
+    const office = await ask("ruled.lb.example.com", "10.99.3.0");
+    expect(addrs(office)).toEqual(["A 203.0.113.10"]);
+    expect((office.answers![0] as any).ttl).toBe(7);
+    expect(scopeOf(office)).toBe(24);
+    const ie = await ask("ruled.lb.example.com", "87.32.10.0");
+    expect(addrs(ie)).toEqual(["A 198.51.100.10"]);
+    expect((ie.answers![0] as any).ttl).toBe(60);
+    const other = await ask("ruled.lb.example.com", "133.1.1.0");
+    expect(addrs(other)).toEqual(["A 192.0.2.10"]);
+    expect((other.answers![0] as any).ttl).toBe(7);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { parseCidr, type Network } from "../locate/networks.js";
 import { isRegionCode, type RegionCode } from "../locate/regions.js";
+import type { Rule } from "../steer/rules.js";
 import type { LoadBalancer, Origin, Pool } from "../steer/types.js";
 import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
 import { checkName, inZone, resolveName } from "./names.js";
@@ -77,16 +78,52 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
     if (owner.startsWith("*.")) { problems.push({ path, message: "a load balancer needs a name of its own, not a wildcard" }); continue; }
     if (recordOwners.has(owner)) problems.push({ path, message: `${owner} also has records: a load balancer answers A and AAAA at its name, and nothing else is served there` });
     if (balancers.has(owner)) { problems.push({ path, message: `a second load balancer for ${owner}` }); continue; }
-    const regionPools = new Map<RegionCode, readonly string[]>();
-    for (const [region, names] of Object.entries(lb.region_pools ?? {})) {
-      if (!isRegionCode(region)) problems.push({ path: [...path, "region_pools", region], message: `unknown region ${JSON.stringify(region)} (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS)` });
-      else regionPools.set(region, poolList(names, [...path, "region_pools", region]));
-    }
-    const countryPools = new Map<string, readonly string[]>();
-    for (const [country, names] of Object.entries(lb.country_pools ?? {})) {
-      if (!/^[A-Z]{2}$/.test(country)) problems.push({ path: [...path, "country_pools", country], message: "country codes are two capital letters (ISO 3166-1 alpha-2)" });
-      else countryPools.set(country, poolList(names, [...path, "country_pools", country]));
-    }
+    const regionMap = (m: Record<string, string[]>, at: Path) => {
+      const out = new Map<RegionCode, readonly string[]>();
+      for (const [region, names] of Object.entries(m)) {
+        if (!isRegionCode(region)) problems.push({ path: [...at, region], message: `unknown region ${JSON.stringify(region)} (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS)` });
+        else out.set(region, poolList(names, [...at, region]));
+      }
+      return out;
+    };
+    const countryMap = (m: Record<string, string[]>, at: Path) => {
+      const out = new Map<string, readonly string[]>();
+      for (const [country, names] of Object.entries(m)) {
+        if (!/^[A-Z]{2}$/.test(country)) problems.push({ path: [...at, country], message: "country codes are two capital letters (ISO 3166-1 alpha-2)" });
+        else out.set(country, poolList(names, [...at, country]));
+      }
+      return out;
+    };
+    const regionPools = regionMap(lb.region_pools ?? {}, [...path, "region_pools"]);
+    const countryPools = countryMap(lb.country_pools ?? {}, [...path, "country_pools"]);
+    const rules: Rule[] = [];
+    lb.rules.forEach((r, i) => {
+      const at: Path = [...path, "rules", i];
+      if (r.disabled) return;
+      const c = r.condition;
+      const subnet = c.subnet?.flatMap((cidr, j) => {
+        const parsed = parseCidr(cidr);
+        if (typeof parsed === "string") { problems.push({ path: [...at, "condition", "subnet", j], message: parsed }); return []; }
+        return [{ cidr, ...parsed, location: {} }];
+      });
+      c.region?.forEach((reg, j) => { if (!isRegionCode(reg)) problems.push({ path: [...at, "condition", "region", j], message: `unknown region ${JSON.stringify(reg)}` }); });
+      const o = r.overrides;
+      if (o.fallback_pool !== undefined && !pools.has(o.fallback_pool)) unknown("pool", o.fallback_pool, poolNames, [...at, "overrides", "fallback_pool"]);
+      rules.push(Object.freeze({
+        name: r.name,
+        condition: Object.freeze({ qtype: c.qtype, subnet, country: c.country, region: c.region as RegionCode[] | undefined }),
+        overrides: Object.freeze({
+          ...(o.default_pools ? { defaultPools: poolList(o.default_pools, [...at, "overrides", "default_pools"]) } : {}),
+          ...(o.fallback_pool !== undefined ? { fallbackPool: o.fallback_pool } : {}),
+          ...(o.steering_policy !== undefined ? { policy: o.steering_policy } : {}),
+          ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
+          ...(o.region_pools ? { regionPools: regionMap(o.region_pools, [...at, "overrides", "region_pools"]) } : {}),
+          ...(o.country_pools ? { countryPools: countryMap(o.country_pools, [...at, "overrides", "country_pools"]) } : {}),
+          ...(o.location_strategy ? { preferEcs: o.location_strategy.prefer_ecs } : {}),
+        }),
+        terminates: r.terminates,
+      }));
+    });
     const weights = new Map(Object.entries(lb.random_steering?.pool_weights ?? {}));
     for (const name of weights.keys()) if (!pools.has(name)) unknown("pool", name, poolNames, [...path, "random_steering", "pool_weights", name]);
     if (lb.fallback_pool !== undefined && !pools.has(lb.fallback_pool)) unknown("pool", lb.fallback_pool, poolNames, [...path, "fallback_pool"]);
@@ -100,6 +137,7 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
       preferEcs: lb.location_strategy?.prefer_ecs ?? "proximity",
       ttl: lb.ttl,
       maxAnswers: lb.max_answers,
+      rules: Object.freeze(rules),
     }));
   }
 

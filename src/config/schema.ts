@@ -118,6 +118,30 @@ export const PoolSchema = z.strictObject({
 
 const PoolList = z.array(z.string()).min(1);
 
+/** Rule overrides: the load balancer's own fields. */
+const RuleOverrides = z.strictObject({
+  default_pools: PoolList.optional(),
+  fallback_pool: z.string().optional(),
+  steering_policy: z.enum(["off", "random", "geo", "proximity", "dynamic_latency", "least_outstanding_requests", "least_connections", ""]).optional(),
+  ttl: Ttl.optional(),
+  region_pools: z.record(z.string(), PoolList).optional(),
+  country_pools: z.record(z.string(), PoolList).optional(),
+  location_strategy: z.strictObject({ prefer_ecs: z.enum(["always", "never", "proximity", "geo"]) }).optional(),
+});
+
+export const RuleSchema = z.strictObject({
+  name: z.string().min(1),
+  condition: z.strictObject({
+    qtype: z.array(z.enum(["A", "AAAA"])).min(1).optional(),
+    subnet: z.array(z.string()).min(1).optional().describe("CIDRs; the client (ECS subnet or resolver) is inside one"),
+    country: z.array(z.string().regex(/^[A-Z]{2}$/, "two capital letters (ISO 3166-1)")).min(1).optional(),
+    region: z.array(z.string()).min(1).optional(),
+  }).default({}).describe("every field given must match; any listed value of a field matches"),
+  overrides: RuleOverrides.default({}),
+  terminates: z.boolean().default(true),
+  disabled: z.boolean().default(false),
+});
+
 export const LoadBalancerSchema = z.strictObject({
   default_pools: PoolList,
   fallback_pool: z.string().optional(),
@@ -128,6 +152,7 @@ export const LoadBalancerSchema = z.strictObject({
   location_strategy: z.strictObject({ prefer_ecs: z.enum(["always", "never", "proximity", "geo"]).default("proximity") }).optional(),
   ttl: Ttl.default(30),
   max_answers: int(1, 8).default(1),
+  rules: z.array(RuleSchema).default([]),
 });
 
 export const NetworkSchema = z.strictObject({

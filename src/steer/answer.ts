@@ -10,6 +10,7 @@ import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import type { ClientSubnet, ResourceRecord } from "../wire/types.js";
 import { chooseOrigins, type OriginDecision } from "./origins.js";
 import { choosePool, effectivePolicy } from "./policies.js";
+import { applyRules } from "./rules.js";
 import type { HealthView, LoadBalancer, Pool, PoolDecision } from "./types.js";
 
 export interface SteerContext {
@@ -22,6 +23,8 @@ export interface Explanation {
   readonly clientAddress: string;
   readonly locatedFrom: "ecs" | "resolver";
   readonly location: Location;
+  /** Rules whose condition matched, in order (the last one terminated, if any did). */
+  readonly rules: readonly string[];
   readonly pool: PoolDecision;
   readonly origins: OriginDecision | null;
   readonly ttl: number;
@@ -35,7 +38,7 @@ export interface Steered {
 }
 
 export function steer(
-  lb: LoadBalancer,
+  base: LoadBalancer,
   pools: ReadonlyMap<string, Pool>,
   family: "A" | "AAAA",
   owner: string,
@@ -44,6 +47,17 @@ export function steer(
   locator: Locator,
   ctx: SteerContext,
 ): Steered {
+  // Rules first: they see the ECS subnet unless the load balancer never uses ECS.
+  const ruleEcs = ecs !== null && ecs.sourcePrefix > 0 && base.preferEcs !== "never";
+  const ruleAddress = ruleEcs ? ecs.address : resolver;
+  const v4 = parseIPv4(ruleAddress);
+  const ruleBytes = v4 ?? parseIPv6(ruleAddress) ?? Buffer.alloc(16);
+  const ruleBits = ruleEcs ? ecs.sourcePrefix : v4 !== null ? 32 : 128;
+  const ruled = applyRules(base, base.rules, {
+    qtype: family, family: v4 !== null ? 4 : 6, bytes: ruleBytes, bits: ruleBits,
+    location: () => locator.locate(ruleAddress, ruleEcs ? ecs.sourcePrefix : undefined),
+  });
+  const lb = ruled.lb;
   const policy = effectivePolicy(lb);
   // prefer_ecs: always / never / only for the proximity or geo policy (Cloudflare's location_strategy).
   const ecsAllowed = lb.preferEcs === "always" || (lb.preferEcs !== "never" && lb.preferEcs === policy);
@@ -59,6 +73,8 @@ export function steer(
   const origins = pool.pool === null ? null : chooseOrigins(pool.pool, family, lb.maxAnswers, ctx.health, client, ctx.random, pool.fallback);
 
   let scope = 0;
+  // A rule that looked at the client's subnet or location: the answer depends on all we were given.
+  if (ruleEcs && ruled.usedClient) scope = ecs.sourcePrefix;
   if (useEcs) {
     if (pool.usedLocation) scope = Math.max(scope, location.bits);
     if (origins?.usedSubnet) scope = Math.max(scope, Math.min(ecs.sourcePrefix, BLOCK_BITS[ecs.family === 1 ? 4 : 6]));
@@ -75,7 +91,7 @@ export function steer(
   }
   return {
     records,
-    explanation: { loadBalancer: lb.name, clientAddress: address, locatedFrom: useEcs ? "ecs" : "resolver", location, pool, origins, ttl: lb.ttl, scope },
+    explanation: { loadBalancer: lb.name, clientAddress: address, locatedFrom: useEcs ? "ecs" : "resolver", location, rules: ruled.matched, pool, origins, ttl: lb.ttl, scope },
   };
 }
 

@@ -22,7 +22,7 @@ const lb = (extra: Partial<LoadBalancer> = {}): LoadBalancer => ({
   name: "www.lb.example.com", defaultPools: ["us-east", "eu-west", "ap-ne"], fallbackPool: "backup",
   regionPools: new Map<RegionCode, string[]>([["WEU", ["eu-west", "us-east"]], ["EEU", ["eu-west"]]]),
   countryPools: new Map([["IE", ["eu-west"]]]), policy: "geo",
-  randomSteering: { defaultWeight: 1, poolWeights: new Map() }, preferEcs: "always", ttl: 30, maxAnswers: 1, ...extra,
+  randomSteering: { defaultWeight: 1, poolWeights: new Map() }, preferEcs: "always", ttl: 30, maxAnswers: 1, rules: [], ...extra,
 });
 const at = (l: Partial<Location>): Client => ({ location: { ...NOWHERE, ...l }, subnetKey: "198.51.100.0/24" });
 const seq = (...values: number[]) => { let i = 0; return () => values[i++ % values.length]!; };

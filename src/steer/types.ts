@@ -42,6 +42,8 @@ export interface LoadBalancer {
   readonly preferEcs: "always" | "never" | "proximity" | "geo";
   readonly ttl: number;
   readonly maxAnswers: number;
+  /** Specialized routing (rules.ts), in order. */
+  readonly rules: readonly import("./rules.js").Rule[];
 }
 
 /** What steering may ask of health (src/health implements it; tests set states directly). */
