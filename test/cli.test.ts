@@ -43,7 +43,7 @@ async function serveProcess(args: string[]): Promise<{ proc: ReturnType<typeof s
 describe("gslb CLI", () => {
   it("prints help for the program and every command", () => {
     expect(gslb(["--help"]).stdout).toMatch(/Usage: gslb <command>/);
-    for (const cmd of ["serve", "check", "schema"]) {
+    for (const cmd of ["serve", "check", "schema", "explain"]) {
       const r = gslb([cmd, "--help"]);
       expect(r.status, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`Usage: gslb ${cmd}`));
@@ -75,6 +75,19 @@ describe("gslb CLI", () => {
     const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));
     proc.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("explains a load balancer's answer for a client, with the same reasons the server uses", () => {
+    const r = gslb(["explain", "www.lb.example.com", "--ecs", "10.20.1.0/24", "--zones", path.join(root, "zones")]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/location\s+DE, region WEU \(Western Europe\); via network 10\.20\.0\.0\/16/);
+    expect(r.stdout).toMatch(/chosen\s+eu-west: first healthy pool of region_pools\[WEU\]/);
+    expect(r.stdout).toMatch(/answer\s+www\.lb\.example\.com\. 30 A 198\.51\.100\.10/);
+    expect(r.stdout).toMatch(/ecs scope\s+\/24/);
+    const json = JSON.parse(gslb(["explain", "www.lb.example.com", "--client", "133.1.1.1", "--json", "--zones", path.join(root, "zones")]).stdout);
+    expect(json).toMatchObject({ locatedFrom: "resolver", location: { country: "JP", region: "NEAS" }, pool: { pool: { name: "us-east" } } });
+    const bad = gslb(["explain", "www.lb.example.com", "--ecs", "nonsense"]);
+    expect(bad.status).toBe(2);
   });
 
   it("reports a port in use in one line, exit 1", async () => {

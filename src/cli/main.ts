@@ -8,6 +8,7 @@ const HELP = `Usage: gslb <command> [options]
 Commands:
   serve     serve the zone files as an authoritative DNS server
   check     validate zone files without serving
+  explain   show what a client would get for a name, and why
   schema    print the zone file JSON Schema
 
 Run "gslb <command> --help" for a command's options.
@@ -16,6 +17,7 @@ Run "gslb <command> --help" for a command's options.
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   serve: async () => (await import("./serve.js")).serve,
   check: async () => (await import("./check.js")).check,
+  explain: async () => (await import("./explain.js")).explain,
   schema: async () => (await import("./schema.js")).schema,
 };
 
