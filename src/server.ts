@@ -40,6 +40,8 @@ export interface ServerOptions {
   readonly geoipMmdb?: string;
   /** Origin health (tests and, with issue 4, the monitors write it). */
   readonly health?: HealthTable;
+  /** How origins not yet checked count: "up" (default) or "down". */
+  readonly unknownHealth?: "up" | "down";
   /** Random source for random steering (tests fix it). */
   readonly random?: () => number;
 }
@@ -63,7 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let current: DirLoad = loadAndReport(options.zonesDir, undefined, log);
   let zoneSet = new ZoneSet(current.zones);
 
-  const health = options.health ?? new HealthTable();
+  const health = options.health ?? new HealthTable(options.unknownHealth ?? "up");
   // GeoIP only when some zone has load balancers: geoip-lite holds ~110 MB of tables.
   const hasBalancers = () => current.zones.some((z) => z.balancing.balancers.size > 0);
   let geo: GeoProvider | null = null;

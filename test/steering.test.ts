@@ -6,6 +6,10 @@ import dnsPacket from "dns-packet";
 import { ednsOptions, opt, udpQuery, type DecodedPacket } from "./support/client.js";
 import { dig, hasDig } from "./support/dig.js";
 import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
+import { writeMmdb } from "./support/mmdb.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /** The issue's example, plus load balancers for the other policies. */
 function lbZone(): Record<string, any> {
@@ -107,6 +111,38 @@ describe("geo steering", () => {
     const p = await ask("www2.lb.example.com", "10.20.1.0");
     expect(addrs(p)).toEqual(["CNAME www.lb.example.com", "A 198.51.100.10"]);
     expect(addrs(await ask("alias.lb.example.com", null))).toEqual(["CNAME edge.cdn.example.net"]);
+  });
+});
+
+describe("--geoip-mmdb", () => {
+  it("locates clients with a MaxMind-format database instead of geoip-lite", async () => {
+    // 198.51.100.0/24 is in no GeoIP data; this database puts it in Ireland.
+    const file = path.join(os.tmpdir(), `gslb-test-${process.pid}.mmdb`);
+    fs.writeFileSync(file, writeMmdb([198, 51, 100, 0], 24, { country: { iso_code: "IE" }, location: { latitude: 53.3, longitude: -6.2 } }));
+    const mm = await startTestServer({ "lb.example.com.json": lbZone() }, { geoipMmdb: file });
+    try {
+      const ie = await udpQuery(mm.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("198.51.100.0", 24)])] });
+      expect(addrs(ie)).toEqual(["A 198.51.100.10"]);
+      // Not in this database: not located → default_pools.
+      expect(addrs(await udpQuery(mm.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("87.32.10.0", 24)])] }))).toEqual(["A 192.0.2.10"]);
+    } finally {
+      await mm.close();
+      fs.rmSync(file, { force: true });
+    }
+  });
+});
+
+describe("cold start", () => {
+  it("counts unchecked origins as down when configured: the fallback pool answers", async () => {
+    const cold = await startTestServer({ "lb.example.com.json": lbZone() }, { unknownHealth: "down" });
+    try {
+      const p = await udpQuery(cold.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("10.20.1.0", 24)])] });
+      expect(addrs(p)).toEqual(["A 203.0.113.10"]);
+      cold.server.health.set("lb.example.com/eu-west", "euw1", "up");
+      expect(addrs(await udpQuery(cold.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("10.20.1.0", 24)])] }))).toEqual(["A 198.51.100.10"]);
+    } finally {
+      await cold.close();
+    }
   });
 });
 

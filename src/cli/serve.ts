@@ -5,7 +5,7 @@ import { createLogger } from "../log/logger.js";
 import { startServer, VERSION } from "../server.js";
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
-import { parseFlags, parseListen, parseNumber } from "./args.js";
+import { parseFlags, parseListen, parseNumber, UsageError } from "./args.js";
 
 export const SERVE_HELP = `Usage: gslb serve [options]
 
@@ -27,6 +27,8 @@ Options:
   --log-level LEVEL         trace, debug, info, warn, error (default info)
   --geoip-mmdb FILE         locate clients with a MaxMind-format database
                             (default: geoip-lite's bundled data)
+  --unknown-health up|down  how origins not yet checked count (default up:
+                            answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
                             client-independent queries reuse the whole reply)
   --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
@@ -46,6 +48,7 @@ export async function serve(argv: string[]): Promise<number> {
     "log-queries": { type: "string" },
     "no-packet-cache": { type: "boolean" },
     "geoip-mmdb": { type: "string" },
+    "unknown-health": { type: "string", default: "up" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -60,6 +63,8 @@ export async function serve(argv: string[]): Promise<number> {
   const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
   const maxConnections = parseNumber("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
+  const unknownHealth = values["unknown-health"];
+  if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
@@ -74,6 +79,7 @@ export async function serve(argv: string[]): Promise<number> {
       logQueries,
       packetCache: !values["no-packet-cache"],
       geoipMmdb: values["geoip-mmdb"],
+      unknownHealth,
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {
@@ -82,7 +88,7 @@ export async function serve(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    if (err instanceof ListenError) {
+    if (err instanceof ListenError || (err instanceof Error && err.message.startsWith("--geoip-mmdb"))) {
       process.stderr.write(`gslb: ${err.message}\n`);
       return 1;
     }

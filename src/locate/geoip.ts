@@ -34,8 +34,13 @@ export function geoipLite(): GeoProvider {
 
 /** A MaxMind GeoIP2/GeoLite2 City or Country database (mmdb), read with the `maxmind` package. */
 export async function mmdb(file: string): Promise<GeoProvider> {
-  const maxmind = (await import("maxmind")).default;
-  const reader = new maxmind.Reader<any>(fs.readFileSync(file));
+  const { Reader } = await import("maxmind");
+  let reader: InstanceType<typeof Reader<any>>;
+  try {
+    reader = new Reader<any>(fs.readFileSync(file));
+  } catch (err) {
+    throw new Error(`--geoip-mmdb ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   return {
     name: `mmdb ${file}`,
     lookup(address) {
