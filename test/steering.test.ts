@@ -73,7 +73,10 @@ describe("geo steering", () => {
     // GeoIP: 87.32.10.0 is IE → country_pools[IE]; 81.2.69.0 is GB → WEU; 133.1.1.0 is JP → default.
     expect(addrs(await ask("www.lb.example.com", "87.32.10.0"))).toEqual(["A 198.51.100.10"]);
     expect(addrs(await ask("www.lb.example.com", "81.2.69.0"))).toEqual(["A 198.51.100.10"]);
-    expect(addrs(await ask("www.lb.example.com", "133.1.1.0"))).toEqual(["A 192.0.2.10"]);
+    const jp = await ask("www.lb.example.com", "133.1.1.0");
+    expect(addrs(jp)).toEqual(["A 192.0.2.10"]);
+    // default_pools because of where the client is: still scoped, or a resolver would give it to everyone.
+    expect(scopeOf(jp)).toBe(24);
     // 10.30/16 is WNAM (network), no WNAM entry → default_pools.
     expect(addrs(await ask("www.lb.example.com", "10.30.0.0", "A", 16))).toEqual(["A 192.0.2.10"]);
   });

@@ -44,7 +44,9 @@ describe("pool policies", () => {
     const h = new HealthTable();
     expect(choosePool(lb(), pools, h, at({ country: "IE", region: "WEU" }), Math.random)).toMatchObject({ pool: { name: "eu-west" }, reason: "first healthy pool of country_pools[IE]", usedLocation: true });
     expect(choosePool(lb(), pools, h, at({ country: "DE", region: "WEU" }), Math.random).reason).toBe("first healthy pool of region_pools[WEU]");
-    expect(choosePool(lb(), pools, h, at({ country: "JP", region: "NEAS" }), Math.random)).toMatchObject({ pool: { name: "us-east" }, reason: "first healthy pool of default_pools", usedLocation: false });
+    // Still location-dependent: a client elsewhere would get another pool.
+    expect(choosePool(lb(), pools, h, at({ country: "JP", region: "NEAS" }), Math.random)).toMatchObject({ pool: { name: "us-east" }, reason: "first healthy pool of default_pools", usedLocation: true });
+    expect(choosePool(lb({ policy: "off" }), pools, h, at({ country: "JP" }), Math.random).usedLocation).toBe(false);
     h.set("eu-west", "euw1", "down");
     // IE's list has only eu-west (down); WEU's list goes on to us-east.
     expect(choosePool(lb(), pools, h, at({ country: "IE", region: "WEU" }), Math.random)).toMatchObject({ pool: { name: "us-east" }, reason: "first healthy pool of region_pools[WEU]" });

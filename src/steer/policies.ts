@@ -26,7 +26,11 @@ export function choosePool(lb: LoadBalancer, pools: Pools, health: HealthView, c
     }
     return healthy;
   };
-  const done = (pool: Pool, reason: string, usedLocation = false): PoolDecision => ({ pool, policy, reason, considered, usedLocation, fallback: false });
+  // Geo with a map, and proximity, depend on where the client is for every outcome: a client
+  // elsewhere could get another pool even when this one ends at default_pools or failover order.
+  // Saying otherwise (ECS scope 0) would let a resolver serve this answer to every client.
+  const usedLocation = (policy === "geo" && (lb.regionPools.size > 0 || lb.countryPools.size > 0)) || policy === "proximity";
+  const done = (pool: Pool, reason: string): PoolDecision => ({ pool, policy, reason, considered, usedLocation, fallback: false });
 
   switch (policy) {
     case "off": {
@@ -52,7 +56,7 @@ export function choosePool(lb: LoadBalancer, pools: Pools, health: HealthView, c
       for (const [label, names] of lists) {
         if (names === undefined) continue;
         const [first] = look(names);
-        if (first) return done(first, `first healthy pool of ${label}`, label !== "default_pools");
+        if (first) return done(first, `first healthy pool of ${label}`);
       }
       break;
     }
@@ -70,7 +74,7 @@ export function choosePool(lb: LoadBalancer, pools: Pools, health: HealthView, c
         const km = greatCircleKm(loc.latitude, loc.longitude, p.latitude, p.longitude);
         if (km < bestKm) { best = p; bestKm = km; }
       }
-      if (best) return done(best, `nearest healthy pool (${Math.round(bestKm)} km)`, true);
+      if (best) return done(best, `nearest healthy pool (${Math.round(bestKm)} km)`);
       if (healthy[0]) return done(healthy[0], "no healthy pool has coordinates: failover order");
       break;
     }
@@ -90,7 +94,7 @@ export function choosePool(lb: LoadBalancer, pools: Pools, health: HealthView, c
 
   // No pool qualifies: the fallback pool, whatever its health.
   const fallback = lb.fallbackPool !== null ? pools.get(lb.fallbackPool) ?? null : null;
-  return { pool: fallback, policy, reason: fallback ? "no healthy pool: fallback_pool (health ignored)" : "no healthy pool and no fallback_pool", considered, usedLocation: false, fallback: true };
+  return { pool: fallback, policy, reason: fallback ? "no healthy pool: fallback_pool (health ignored)" : "no healthy pool and no fallback_pool", considered, usedLocation, fallback: true };
 }
 
 /** Weighted random choice; items of weight 0 only if nothing else can be chosen. */
