@@ -90,6 +90,29 @@ describe("gslb CLI", () => {
     expect(bad.status).toBe(2);
   });
 
+  it("logs sampled queries with --log-queries, steering decisions included, and none without it", async () => {
+    const port = await freePort();
+    const { proc, lines } = await serveProcess(["--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${port}`, "--log-queries", "1"]);
+    const r = new Resolver({ timeout: 1000, tries: 1 });
+    r.setServers([`127.0.0.1:${port}`]);
+    expect(await r.resolve4("www.lb.example.com")).toEqual(["192.0.2.10"]);
+    await r.resolve4("mail.lb.example.com");
+    await new Promise((res) => setTimeout(res, 300));
+    const queries = lines.filter((l) => l.includes('"msg":"query"')).map((l) => JSON.parse(l));
+    const www = queries.find((q) => q.qname === "www.lb.example.com")!;
+    expect(www).toMatchObject({ client: "127.0.0.1", transport: "udp", qtype: "A", rcode: 0, steering: { lb: "www.lb.example.com", policy: "geo", pool: "us-east", reason: "first healthy pool of default_pools", origins: ["use1"] } });
+    expect(queries.find((q) => q.qname === "mail.lb.example.com")!.steering).toBeUndefined();
+    proc.kill("SIGTERM");
+
+    const quiet = await serveProcess(["--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${await freePort()}`]);
+    const r2 = new Resolver({ timeout: 1000, tries: 1 });
+    r2.setServers([quiet.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "serving").listen[0]]);
+    await r2.resolve4("mail.lb.example.com");
+    await new Promise((res) => setTimeout(res, 200));
+    expect(quiet.lines.some((l) => l.includes('"msg":"query"'))).toBe(false);
+    quiet.proc.kill("SIGTERM");
+  });
+
   it("reports a port in use in one line, exit 1", async () => {
     const port = await freePort();
     const holder = dgram.createSocket("udp4");
