@@ -15,6 +15,8 @@ import { typeName } from "./wire/constants.js";
 import { ZoneSet } from "./zone/zoneset.js";
 import { HealthTable } from "./health/table.js";
 import { geoipLite, mmdb, type GeoProvider } from "./locate/geoip.js";
+import { Prober } from "./probe/scheduler.js";
+import { buildTargets, firstRoundDeadlineMs } from "./probe/targets.js";
 
 export const VERSION = "0.1.0";
 
@@ -44,6 +46,8 @@ export interface ServerOptions {
   readonly unknownHealth?: "up" | "down";
   /** Random source for random steering (tests fix it). */
   readonly random?: () => number;
+  /** Run the zones' monitors (default true; tests that set health by hand turn them off). */
+  readonly monitors?: boolean;
 }
 
 export interface RunningServer {
@@ -75,6 +79,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log.info({ geoip: geo.name }, "geoip loaded");
   };
   await loadGeo();
+
+  // Monitors: results go one way, prober → health table → steering. First round before the
+  // sockets open (bounded by the largest timeout), so the first answers are already informed.
+  const prober = new Prober({
+    onResult: (target, result, state) => {
+      for (const s of target.subscribers) {
+        health.set(s.pool, s.origin, state);
+        if (result.ok && result.rttMs !== null) health.recordRtt(s.pool, s.origin, result.rttMs);
+      }
+    },
+    onTransition: (target, t) => log.info({
+      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
+      origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
+    }, `origin ${t.to}`),
+  });
+  if (options.monitors !== false) {
+    const targets = buildTargets(current.zones);
+    prober.update(targets);
+    if (targets.length > 0) {
+      const started = Date.now();
+      await prober.firstRound(firstRoundDeadlineMs(targets));
+      log.info({ targets: targets.length, ms: Date.now() - started }, "first round of health checks done");
+    }
+  }
   const steering = { health, get geo() { return geo; }, random: options.random };
 
   const logRate = Math.max(0, Math.min(1, options.logQueries ?? 0));
@@ -116,6 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // geoip-lite loads synchronously; a reload that brings the first load balancer loads it.
     if (geo === null && hasBalancers()) void loadGeo().catch((err) => log.error({ err }, "geoip load failed"));
     responder.setZones(zoneSet);
+    if (options.monitors !== false) prober.update(buildTargets(current.zones));
     return current;
   };
 
@@ -141,6 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     zones: () => zoneSet,
     health,
     close: async () => {
+      prober.stop();
       if (timer !== null) clearTimeout(timer);
       watcher?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));

@@ -49,7 +49,7 @@ function lbZone(): Record<string, any> {
 }
 
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer({ "lb.example.com.json": lbZone() }); });
+beforeAll(async () => { t = await startTestServer({ "lb.example.com.json": lbZone() }, { monitors: false }); });
 afterAll(() => t.close());
 
 const ECS = 8;
@@ -122,7 +122,7 @@ describe("--geoip-mmdb", () => {
     // 198.51.100.0/24 is in no GeoIP data; this database puts it in Ireland.
     const file = path.join(os.tmpdir(), `gslb-test-${process.pid}.mmdb`);
     fs.writeFileSync(file, writeMmdb([198, 51, 100, 0], 24, { country: { iso_code: "IE" }, location: { latitude: 53.3, longitude: -6.2 } }));
-    const mm = await startTestServer({ "lb.example.com.json": lbZone() }, { geoipMmdb: file });
+    const mm = await startTestServer({ "lb.example.com.json": lbZone() }, { geoipMmdb: file, monitors: false });
     try {
       const ie = await udpQuery(mm.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("198.51.100.0", 24)])] });
       expect(addrs(ie)).toEqual(["A 198.51.100.10"]);
@@ -137,7 +137,7 @@ describe("--geoip-mmdb", () => {
 
 describe("cold start", () => {
   it("counts unchecked origins as down when configured: the fallback pool answers", async () => {
-    const cold = await startTestServer({ "lb.example.com.json": lbZone() }, { unknownHealth: "down" });
+    const cold = await startTestServer({ "lb.example.com.json": lbZone() }, { unknownHealth: "down", monitors: false });
     try {
       const p = await udpQuery(cold.port, "www.lb.example.com", "A", { additionals: [opt([ecs4("10.20.1.0", 24)])] });
       expect(addrs(p)).toEqual(["A 203.0.113.10"]);

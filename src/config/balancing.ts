@@ -27,6 +27,9 @@ export const NO_BALANCING: Balancing = Object.freeze({ monitors: new Map(), pool
 
 export function validateBalancing(file: ZoneFile, origin: string, recordOwners: ReadonlySet<string>, problems: Problem[]): Balancing {
   const monitors = new Map(Object.entries(file.monitors));
+  for (const [name, m] of monitors) {
+    if (m.type === "tcp" && m.port === undefined) problems.push({ path: ["monitors", name, "port"], message: "a tcp monitor needs a port" });
+  }
   const poolNames = Object.keys(file.pools);
   const unknown = (kind: string, name: string, known: string[], path: Path) => {
     const hint = suggest(name, known);
@@ -54,7 +57,7 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
         if (problem !== null) problems.push({ path: [...at, "address"], message: `${JSON.stringify(o.address)} is not an IP address or a host name: ${problem}` });
         address = host.toLowerCase();
       }
-      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight });
+      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight, healthAddress: o.health_address ?? null });
     });
     if (p.minimum_origins > origins.length) problems.push({ path: [...path, "minimum_origins"], message: `${p.minimum_origins} is more than the pool's ${origins.length} origins: the pool could never be healthy` });
     pools.set(name, Object.freeze({

@@ -9,7 +9,7 @@ import { choosePool, greatCircleKm } from "./policies.js";
 import type { Client, LoadBalancer, Origin, Pool } from "./types.js";
 
 const origin = (name: string, address: string, weight = 1, enabled = true): Origin =>
-  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight });
+  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight, healthAddress: null });
 const pool = (name: string, origins: Origin[], extra: Partial<Pool> = {}): Pool =>
   ({ id: name, name, origins, minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
 const pools = new Map<string, Pool>([

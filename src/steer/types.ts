@@ -14,6 +14,8 @@ export interface Origin {
   readonly enabled: boolean;
   /** 0 to 1; 0 = never chosen while another is healthy. */
   readonly weight: number;
+  /** What the monitor probes instead of `address`, when given (check one thing, answer another). */
+  readonly healthAddress: string | null;
 }
 
 export interface Pool {

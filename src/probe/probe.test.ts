@@ -1,0 +1,152 @@
+// Probes against real servers on loopback: answering 200, 500, the wrong body, slowly, not at all,
+// closing the connection; HTTPS with a self-signed certificate made here; TCP.
+
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeMatcher, probe, type ProbeSpec } from "./probe.js";
+import { Prober, type Target } from "./scheduler.js";
+import { OriginMonitor } from "./state.js";
+
+let server: http.Server;
+let tls: https.Server;
+let port = 0;
+let tlsPort = 0;
+let hits = 0;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-probe-"));
+
+const handler: http.RequestListener = (req, res) => {
+  hits++;
+  switch (req.url) {
+    case "/ok": res.end("all good: HEALTHY"); break;
+    case "/500": res.statusCode = 500; res.end("broken"); break;
+    case "/slow": setTimeout(() => res.end("late"), 2000); break;
+    case "/reset": req.socket.destroy(); break;
+    case "/redirect": res.statusCode = 302; res.setHeader("location", "/ok"); res.end(); break;
+    default: res.statusCode = 404; res.end();
+  }
+};
+
+beforeAll(async () => {
+  server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  port = (server.address() as net.AddressInfo).port;
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=origin.test",
+    "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+  tls = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, handler);
+  await new Promise<void>((r) => tls.listen(0, "127.0.0.1", () => r()));
+  tlsPort = (tls.address() as net.AddressInfo).port;
+});
+afterAll(() => { server.close(); tls.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+const spec = (over: Partial<ProbeSpec>): ProbeSpec => ({
+  type: "http", host: "127.0.0.1", port, method: "GET", path: "/ok", headers: {}, timeoutMs: 500, retries: 0,
+  expectedCodes: codeMatcher("2xx"), expectedBody: null, followRedirects: false, allowInsecure: false, servername: null, ...over,
+});
+
+describe("probes", () => {
+  it("passes on the expected code and body, with an RTT", async () => {
+    const r = await probe(spec({ expectedBody: "healthy" }));
+    expect(r).toMatchObject({ ok: true, reason: "200" });
+    expect(r.rttMs).toBeGreaterThan(0);
+    expect((await probe(spec({ method: "HEAD" }))).ok).toBe(true);
+  });
+
+  it("fails with a reason: status, body, timeout, refused, reset", async () => {
+    expect(await probe(spec({ path: "/500" }))).toMatchObject({ ok: false, reason: "status 500" });
+    expect(await probe(spec({ expectedBody: "nope" }))).toMatchObject({ ok: false, reason: "body mismatch" });
+    const started = Date.now();
+    expect(await probe(spec({ path: "/slow", timeoutMs: 200 }))).toMatchObject({ ok: false, reason: "timeout after 200 ms" });
+    expect(Date.now() - started).toBeLessThan(600);
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    expect(await probe(spec({ port: closedPort }))).toMatchObject({ ok: false, reason: "connection refused" });
+    expect((await probe(spec({ path: "/reset" }))).reason).toMatch(/reset|socket hang up/);
+  });
+
+  it("matches expected codes as given, and follows redirects only when asked", async () => {
+    expect((await probe(spec({ path: "/500", expectedCodes: codeMatcher(["200", "500"]) }))).ok).toBe(true);
+    expect(await probe(spec({ path: "/redirect" }))).toMatchObject({ ok: false, reason: "status 302" });
+    expect(await probe(spec({ path: "/redirect", followRedirects: true, expectedBody: "good" }))).toMatchObject({ ok: true });
+    expect(codeMatcher("2xx")(204)).toBe(true);
+    expect(codeMatcher("2xx")(301)).toBe(false);
+  });
+
+  it("retries immediately before counting a failure", async () => {
+    const before = hits;
+    expect((await probe(spec({ path: "/500", retries: 2 }))).ok).toBe(false);
+    expect(hits - before).toBe(3);
+  });
+
+  it("HTTPS: a self-signed certificate fails verification unless allow_insecure", async () => {
+    expect((await probe(spec({ type: "https", port: tlsPort }))).reason).toMatch(/^TLS: /);
+    expect(await probe(spec({ type: "https", port: tlsPort, allowInsecure: true, servername: "origin.test" }))).toMatchObject({ ok: true, reason: "200" });
+  });
+
+  it("TCP: a connection established is success", async () => {
+    expect(await probe(spec({ type: "tcp" }))).toMatchObject({ ok: true, reason: "connected" });
+  });
+});
+
+describe("state machine", () => {
+  const ok = { ok: true, rttMs: 1, reason: "200" };
+  const bad = { ok: false, rttMs: null, reason: "status 500" };
+  it("the first result decides; then consecutive counts, so a single odd probe never flaps", () => {
+    const m = new OriginMonitor(2, 3);
+    expect(m.observe(ok)).toEqual({ from: "unknown", to: "up", reason: "200" });
+    expect(m.observe(bad)).toBeNull();
+    expect(m.observe(ok)).toBeNull();
+    expect(m.observe(bad)).toBeNull();
+    expect(m.observe(bad)).toBeNull();
+    expect(m.observe(bad)).toEqual({ from: "up", to: "down", reason: "status 500" });
+    expect(m.observe(ok)).toBeNull();
+    expect(m.observe(ok)).toEqual({ from: "down", to: "up", reason: "200" });
+  });
+});
+
+describe("scheduler", () => {
+  const target = (key: string, path: string, intervalMs = 100): Target => ({
+    key, spec: spec({ path }), intervalMs, consecutiveUp: 1, consecutiveDown: 1, subscribers: [{ pool: "z/p", origin: key }],
+  });
+
+  it("probes each target on its own timer, reports transitions once, stops cleanly", async () => {
+    const transitions: string[] = [];
+    const prober = new Prober({ onTransition: (t, tr) => transitions.push(`${t.key}:${tr.to}`) });
+    prober.update([target("a", "/ok"), target("b", "/500")]);
+    await prober.firstRound(1000);
+    expect(transitions.sort()).toEqual(["a:up", "b:down"]);
+    const before = hits;
+    await new Promise((r) => setTimeout(r, 450));
+    // ~4 rounds of 2 targets at 100 ms ± 10%.
+    expect(hits - before).toBeGreaterThanOrEqual(6);
+    expect(hits - before).toBeLessThanOrEqual(12);
+    expect(transitions).toHaveLength(2);
+    prober.stop();
+    const after = hits;
+    await new Promise((r) => setTimeout(r, 250));
+    expect(hits).toBe(after);
+  });
+
+  it("never overlaps a probe with the previous one for its target, and caps probes in flight", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const slow = http.createServer((_req, res) => { inFlight++; maxInFlight = Math.max(maxInFlight, inFlight); setTimeout(() => { inFlight--; res.end("ok"); }, 150); });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+    const slowPort = (slow.address() as net.AddressInfo).port;
+    const prober = new Prober({}, 3);
+    // Interval shorter than the probe: no overlap means at most one in flight per target.
+    prober.update(Array.from({ length: 8 }, (_, i) => ({ ...target(`s${i}`, "/", 20), spec: spec({ port: slowPort, path: `/${i}` }) })));
+    await new Promise((r) => setTimeout(r, 700));
+    prober.stop();
+    slow.close();
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    expect(maxInFlight).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,119 @@
+// Runs probes on their intervals. The same (monitor settings, target) is probed once however many
+// pools or zones use it; each target has its own timer with a random phase and jitter (never
+// aligned to wall-clock boundaries, so 10,000 targets never fire together); a probe never overlaps
+// the previous one for its target; a global cap bounds the probes in flight.
+
+import { probe, type ProbeResult, type ProbeSpec } from "./probe.js";
+import { OriginMonitor, type Transition } from "./state.js";
+
+export interface Subscriber {
+  /** Pool id ("zone/pool") and origin name, as the health table keys them. */
+  readonly pool: string;
+  readonly origin: string;
+}
+
+export interface Target {
+  /** Identity of (monitor settings, target): equal keys are probed once. */
+  readonly key: string;
+  readonly spec: ProbeSpec;
+  readonly intervalMs: number;
+  readonly consecutiveUp: number;
+  readonly consecutiveDown: number;
+  readonly subscribers: readonly Subscriber[];
+}
+
+export interface ProberEvents {
+  /** Every result (RTT for successful ones). */
+  onResult?(target: Target, result: ProbeResult, state: OriginMonitor["state"]): void;
+  /** A state change, once per transition. */
+  onTransition?(target: Target, t: Transition): void;
+}
+
+interface Running {
+  target: Target;
+  monitor: OriginMonitor;
+  timer: NodeJS.Timeout | null;
+  busy: boolean;
+  stopped: boolean;
+}
+
+/** ±10% of the interval, so targets that start together drift apart. */
+const JITTER = 0.1;
+
+export class Prober {
+  private readonly running = new Map<string, Running>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly events: ProberEvents, private readonly concurrency = 256, private readonly random: () => number = Math.random) {}
+
+  /** Replace the set of targets: unchanged keys keep their state and timer; new ones start at a random phase. */
+  update(targets: readonly Target[]): void {
+    const keep = new Set(targets.map((t) => t.key));
+    for (const [key, r] of this.running) if (!keep.has(key)) { this.stopOne(r); this.running.delete(key); }
+    for (const t of targets) {
+      const r = this.running.get(t.key);
+      if (r !== undefined) { r.target = t; continue; }
+      const fresh: Running = { target: t, monitor: new OriginMonitor(t.consecutiveUp, t.consecutiveDown), timer: null, busy: false, stopped: false };
+      this.running.set(t.key, fresh);
+      this.schedule(fresh, this.random() * t.intervalMs);
+    }
+  }
+
+  /** Probe every target whose state is still unknown, now; resolves when all have a result or after `deadlineMs`. */
+  firstRound(deadlineMs: number): Promise<void> {
+    const pending = [...this.running.values()].filter((r) => r.monitor.state === "unknown").map((r) => this.run(r));
+    return Promise.race([Promise.all(pending).then(() => undefined), new Promise<void>((res) => setTimeout(res, deadlineMs).unref())]);
+  }
+
+  states(): { target: Target; monitor: OriginMonitor }[] {
+    return [...this.running.values()].map((r) => ({ target: r.target, monitor: r.monitor }));
+  }
+
+  stop(): void {
+    for (const r of this.running.values()) this.stopOne(r);
+    this.running.clear();
+  }
+
+  private stopOne(r: Running): void {
+    r.stopped = true;
+    if (r.timer !== null) clearTimeout(r.timer);
+    r.timer = null;
+  }
+
+  private schedule(r: Running, delayMs: number): void {
+    if (r.stopped) return;
+    r.timer = setTimeout(() => { r.timer = null; void this.run(r).then(() => this.schedule(r, this.nextDelay(r.target))); }, delayMs);
+    r.timer.unref();
+  }
+
+  private nextDelay(t: Target): number {
+    return t.intervalMs * (1 - JITTER + 2 * JITTER * this.random());
+  }
+
+  /** One probe of a target, unless one is already running for it; waits for a slot under the cap. */
+  private async run(r: Running): Promise<void> {
+    if (r.busy || r.stopped) return;
+    r.busy = true;
+    try {
+      if (this.inFlight >= this.concurrency) await new Promise<void>((res) => this.waiting.push(res));
+      this.inFlight++;
+      let result: ProbeResult;
+      try {
+        result = await probe(r.target.spec);
+      } catch (err) {
+        // probe() does not throw; if it ever does, it is a failed probe, not a crash.
+        result = { ok: false, rttMs: null, reason: `probe error: ${(err as Error).message}` };
+      } finally {
+        this.inFlight--;
+        this.waiting.shift()?.();
+      }
+      if (r.stopped) return;
+      const t = r.monitor.observe(result);
+      this.events.onResult?.(r.target, result, r.monitor.state);
+      if (t !== null) this.events.onTransition?.(r.target, t);
+    } finally {
+      r.busy = false;
+    }
+  }
+}
