@@ -1,6 +1,7 @@
 // Issue 4 through the whole path: real HTTP origins on their own loopback addresses, the server's
 // monitors probing them, DNS answers following their health.
 
+import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,4 +61,26 @@ describe("monitors drive answers", () => {
     const failover = await until(["127.0.0.22"], 7000);
     expect(failover).toBeLessThan(6600);
   }, 20_000);
+});
+
+describe("gslb health", () => {
+  it("runs one round and prints each pool's origins with state, result and RTT; exit 1 when a pool is down", async () => {
+    const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
+    a.status = 500;
+    try {
+      const r = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const p = spawn(process.execPath, [main, "health", "--zones", t.dir]);
+        let stdout = "";
+        p.stdout.on("data", (d: Buffer) => (stdout += d));
+        p.on("exit", (status) => resolve({ status, stdout }));
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/lb\.example\.com pool pa: UNHEALTHY \(monitor hc, minimum_origins 1\)/);
+      expect(r.stdout).toMatch(/a\s+127\.0\.0\.21\s+down\s+status 500\s+-/);
+      expect(r.stdout).toMatch(/lb\.example\.com pool pb: healthy/);
+      expect(r.stdout).toMatch(/b\s+127\.0\.0\.22\s+up\s+200\s+[\d.]+ ms/);
+    } finally {
+      a.status = 200;
+    }
+  });
 });

@@ -9,6 +9,7 @@ Commands:
   serve     serve the zone files as an authoritative DNS server
   check     validate zone files without serving
   explain   show what a client would get for a name, and why
+  health    run one round of health checks now and show every pool
   schema    print the zone file JSON Schema
 
 Run "gslb <command> --help" for a command's options.
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   serve: async () => (await import("./serve.js")).serve,
   check: async () => (await import("./check.js")).check,
   explain: async () => (await import("./explain.js")).explain,
+  health: async () => (await import("./health.js")).health,
   schema: async () => (await import("./schema.js")).schema,
 };
 
