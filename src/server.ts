@@ -15,7 +15,7 @@ import { typeName } from "./wire/constants.js";
 import { ZoneSet } from "./zone/zoneset.js";
 import { HealthTable } from "./health/table.js";
 import { geoipLite, mmdb, type GeoProvider } from "./locate/geoip.js";
-import { Prober } from "./probe/scheduler.js";
+import { ProberThread } from "./probe/thread.js";
 import { buildTargets, firstRoundDeadlineMs } from "./probe/targets.js";
 
 export const VERSION = "0.1.0";
@@ -82,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Monitors: results go one way, prober → health table → steering. First round before the
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
-  const prober = new Prober({
+  const prober = new ProberThread({
     onResult: (target, result, state) => {
       for (const s of target.subscribers) {
         health.set(s.pool, s.origin, state);
@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
       origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
     }, `origin ${t.to}`),
-  });
+  }, (err) => log.error({ err }, "prober thread failed"));
   if (options.monitors !== false) {
     const targets = buildTargets(current.zones);
     prober.update(targets);
@@ -170,7 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     zones: () => zoneSet,
     health,
     close: async () => {
-      prober.stop();
+      await prober.stop();
       if (timer !== null) clearTimeout(timer);
       watcher?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));

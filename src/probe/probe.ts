@@ -17,7 +17,8 @@ export interface ProbeSpec {
   readonly timeoutMs: number;
   /** Immediate retries before the probe counts as failed. */
   readonly retries: number;
-  readonly expectedCodes: (status: number) => boolean;
+  /** "200", "2xx", ... (plain data, so specs can cross to the prober's worker thread). */
+  readonly expectedCodes: readonly string[];
   /** Case-insensitive substring of the first 64 KiB of the body, or null. */
   readonly expectedBody: string | null;
   readonly followRedirects: boolean;
@@ -95,7 +96,7 @@ function httpOnce(spec: ProbeSpec, path: string, redirects: number): Promise<Pro
         void httpOnce(spec, next.pathname + next.search, redirects + 1).then(resolve);
         return;
       }
-      if (!spec.expectedCodes(status)) { res.resume(); finish({ ok: false, rttMs: null, reason: `status ${status}` }); return; }
+      if (!codeMatcher(spec.expectedCodes)(status)) { res.resume(); finish({ ok: false, rttMs: null, reason: `status ${status}` }); return; }
       if (spec.expectedBody === null || spec.method === "HEAD") { res.resume(); finish({ ok: true, rttMs: rtt, reason: String(status) }); return; }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -124,14 +125,20 @@ function describeError(err: NodeJS.ErrnoException): string {
   return err.code ?? err.message;
 }
 
-/** "200", "2xx", ["200", "301"] → a status matcher. Default: 2xx. */
+/** "200", "2xx", ["200", "301"] → a status matcher (memoised). Default: 2xx. */
+const matchers = new Map<string, (status: number) => boolean>();
 export function codeMatcher(expected: string | readonly string[] | undefined): (status: number) => boolean {
   const list = expected === undefined ? ["2xx"] : typeof expected === "string" ? [expected] : expected;
+  const key = list.join(",");
+  const hit = matchers.get(key);
+  if (hit !== undefined) return hit;
   const tests = list.map((e) => {
     const m = /^([1-5])xx$/i.exec(e.trim());
     if (m) { const d = Number(m[1]); return (s: number) => Math.floor(s / 100) === d; }
     const n = Number(e);
     return (s: number) => s === n;
   });
-  return (s) => tests.some((t) => t(s));
+  const matcher = (s: number) => tests.some((t) => t(s));
+  matchers.set(key, matcher);
+  return matcher;
 }

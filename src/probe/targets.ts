@@ -3,7 +3,7 @@
 
 import type { MonitorConfig } from "../config/balancing.js";
 import type { Zone } from "../zone/types.js";
-import { codeMatcher, type ProbeSpec } from "./probe.js";
+import type { ProbeSpec } from "./probe.js";
 import type { Subscriber, Target } from "./scheduler.js";
 
 const DEFAULT_PORT = { http: 80, https: 443, tcp: 0 } as const;
@@ -46,7 +46,7 @@ function specFor(m: MonitorConfig, host: string, originHostName: string | null):
     headers,
     timeoutMs: m.timeout * 1000,
     retries: m.retries,
-    expectedCodes: codeMatcher(m.expected_codes),
+    expectedCodes: m.expected_codes === undefined ? ["2xx"] : typeof m.expected_codes === "string" ? [m.expected_codes] : m.expected_codes,
     expectedBody: m.expected_body ?? null,
     followRedirects: m.follow_redirects,
     allowInsecure: m.allow_insecure,
