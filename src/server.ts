@@ -16,6 +16,8 @@ import { ZoneSet } from "./zone/zoneset.js";
 import { HealthTable } from "./health/table.js";
 import { geoipLite, mmdb, type GeoProvider } from "./locate/geoip.js";
 import { ProberThread } from "./probe/thread.js";
+import { OverrideManager } from "./health/overrides.js";
+import path from "node:path";
 import { buildTargets, firstRoundDeadlineMs } from "./probe/targets.js";
 
 export const VERSION = "0.1.0";
@@ -70,6 +72,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let zoneSet = new ZoneSet(current.zones);
 
   const health = options.health ?? new HealthTable(options.unknownHealth ?? "up");
+  // Operator overrides beside the zones, reloaded with them.
+  const overrides = new OverrideManager(health);
+  const overridesFile = path.join(options.zonesDir, "_overrides.json");
+  const loadOverrides = () => {
+    for (const e of overrides.load(overridesFile, current.zones)) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
+    const active = overrides.active();
+    if (active.size > 0) log.info({ overrides: Object.fromEntries(active) }, "overrides in force");
+  };
+  loadOverrides();
   // GeoIP only when some zone has load balancers: geoip-lite holds ~110 MB of tables.
   const hasBalancers = () => current.zones.some((z) => z.balancing.balancers.size > 0);
   let geo: GeoProvider | null = null;
@@ -145,6 +156,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (geo === null && hasBalancers()) void loadGeo().catch((err) => log.error({ err }, "geoip load failed"));
     responder.setZones(zoneSet);
     if (options.monitors !== false) prober.update(buildTargets(current.zones));
+    loadOverrides();
     return current;
   };
 
@@ -171,6 +183,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health,
     close: async () => {
       await prober.stop();
+      overrides.stop();
       if (timer !== null) clearTimeout(timer);
       watcher?.close();
       await Promise.all([...udp, ...tcp].map((l) => l.close()));

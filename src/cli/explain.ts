@@ -88,7 +88,7 @@ function describe(e: Explanation, resolver: string, ecs: ClientSubnet | null): s
     `location   ${l.country ?? "-"}${l.subdivision ? `-${l.subdivision}` : ""}, region ${l.region ? `${l.region} (${regionName(l.region)})` : "-"}${l.latitude !== null ? `, ${l.latitude}, ${l.longitude}` : ""}; via ${via}`,
     `rules      ${e.rules.length > 0 ? e.rules.join(", ") : "none matched"}`,
     `policy     ${e.pool.policy}`,
-    `pools      ${e.pool.considered.map((c) => `${c.pool} ${c.healthy ? "healthy" : "UNHEALTHY"}`).join(", ") || "-"}`,
+    `pools      ${e.pool.considered.map((c) => `${c.pool} ${c.drained ? "drained" : c.healthy ? "healthy" : "UNHEALTHY"}`).join(", ") || "-"}`,
     `chosen     ${e.pool.pool?.name ?? "none"}: ${e.pool.reason}`,
     `origins    ${e.origins ? `${e.origins.origins.map((o) => `${o.name} ${o.address}`).join(", ") || "none"} (${e.origins.reason})` : "-"}`,
     `ttl        ${e.ttl}`,

@@ -6,6 +6,9 @@ import type { HealthView, Origin, Pool } from "../steer/types.js";
 
 export type OriginState = "up" | "down" | "unknown";
 
+/** An operator's override (zones/_overrides.json): forced up, down, or drained (healthy, no new traffic). */
+export type OverrideState = "up" | "down" | "drain";
+
 /**
  * How an origin nobody has checked yet counts. "up" (default): a cold start answers from the
  * configured pools rather than nothing; issue 4's monitors run a first round before answering.
@@ -19,6 +22,8 @@ export class HealthTable implements HealthView {
   private readonly states = new Map<string, OriginState>();
   private readonly rtts = new Map<string, number>();
   private readonly poolRtts = new Map<string, number>();
+  /** Active overrides by "poolId" or "poolId/origin". */
+  private overrides: ReadonlyMap<string, OverrideState> = new Map();
 
   constructor(readonly unknownPolicy: UnknownPolicy = "up") {}
 
@@ -44,7 +49,18 @@ export class HealthTable implements HealthView {
     return this.rtts.get(`${pool}/${origin}`) ?? null;
   }
 
+  /** Replace the active overrides (the override manager calls this whenever a window opens or closes). */
+  setOverrides(active: ReadonlyMap<string, OverrideState>): void {
+    this.overrides = active;
+  }
+
+  override(pool: string, origin?: string): OverrideState | undefined {
+    return this.overrides.get(origin === undefined ? pool : `${pool}/${origin}`);
+  }
+
   originUp(pool: Pool, origin: Origin): boolean {
+    const o = this.overrides.get(`${pool.id}/${origin.name}`);
+    if (o !== undefined) return o !== "down";
     if (pool.monitor === null) return true;
     const s = this.state(pool.id, origin.name);
     return s === "up" || (s === "unknown" && this.unknownPolicy === "up");
@@ -52,10 +68,20 @@ export class HealthTable implements HealthView {
 
   poolHealthy(pool: Pool): boolean {
     if (!pool.enabled) return false;
+    const o = this.overrides.get(pool.id);
+    if (o !== undefined) return o !== "down";
     if (pool.monitor === null) return true;
     let up = 0;
     for (const o of pool.origins) if (o.enabled && this.originUp(pool, o)) up++;
     return up >= pool.minimumOrigins;
+  }
+
+  poolDrained(pool: Pool): boolean {
+    return this.overrides.get(pool.id) === "drain";
+  }
+
+  originDrained(pool: Pool, origin: Origin): boolean {
+    return this.overrides.get(`${pool.id}/${origin.name}`) === "drain";
   }
 
   poolRtt(pool: Pool): number | null {

@@ -18,7 +18,10 @@ export interface OriginDecision {
  */
 export function chooseOrigins(pool: Pool, family: "A" | "AAAA", max: number, health: HealthView, client: Client, random: () => number, ignoreHealth: boolean): OriginDecision {
   const fits = (o: Origin) => o.enabled && (o.kind === family || o.kind === "CNAME");
-  const usable = pool.origins.filter((o) => fits(o) && (ignoreHealth || health.originUp(pool, o)));
+  const up = pool.origins.filter((o) => fits(o) && (ignoreHealth || health.originUp(pool, o)));
+  // Drained origins take no new traffic while any other can.
+  const undrained = up.filter((o) => !health.originDrained(pool, o));
+  const usable = undrained.length > 0 ? undrained : up;
   const weighted = usable.filter((o) => o.weight > 0);
   const candidates = weighted.length > 0 ? weighted : usable;
   if (candidates.length === 0) return { origins: [], reason: `no ${ignoreHealth ? "enabled" : "healthy enabled"} origin of family ${family}`, usedSubnet: false };

@@ -21,8 +21,10 @@ export function choosePool(lb: LoadBalancer, pools: Pools, health: HealthView, c
     for (const name of names) {
       const pool = pools.get(name)!;
       const ok = health.poolHealthy(pool);
-      considered.push({ pool: name, healthy: ok });
-      if (ok) healthy.push(pool);
+      // A drained pool stays healthy (it is not down) but takes no new traffic.
+      const drained = ok && health.poolDrained(pool);
+      considered.push(drained ? { pool: name, healthy: ok, drained } : { pool: name, healthy: ok });
+      if (ok && !drained) healthy.push(pool);
     }
     return healthy;
   };

@@ -54,6 +54,9 @@ export interface HealthView {
   poolHealthy(pool: Pool): boolean;
   /** EWMA of monitor RTT for the pool in ms, or null with no data yet. */
   poolRtt(pool: Pool): number | null;
+  /** Drained by an operator: healthy, but given no new traffic. */
+  poolDrained(pool: Pool): boolean;
+  originDrained(pool: Pool, origin: Origin): boolean;
 }
 
 export interface Client {
@@ -65,6 +68,7 @@ export interface Client {
 export interface PoolConsidered {
   readonly pool: string;
   readonly healthy: boolean;
+  readonly drained?: boolean;
 }
 
 /** A pool choice and why: what `explain` prints and query logs carry. */
