@@ -27,6 +27,7 @@ Options:
   --log-level LEVEL         trace, debug, info, warn, error (default info)
   --geoip-mmdb FILE         locate clients with a MaxMind-format database
                             (default: geoip-lite's bundled data)
+  --no-monitors             run no health checks (origins stay "not yet checked")
   --unknown-health up|down  how origins not yet checked count (default up:
                             answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
@@ -49,6 +50,7 @@ export async function serve(argv: string[]): Promise<number> {
     "no-packet-cache": { type: "boolean" },
     "geoip-mmdb": { type: "string" },
     "unknown-health": { type: "string", default: "up" },
+    "no-monitors": { type: "boolean" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -80,6 +82,7 @@ export async function serve(argv: string[]): Promise<number> {
       packetCache: !values["no-packet-cache"],
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
+      monitors: !values["no-monitors"],
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {
