@@ -145,7 +145,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions));
     }
   } catch (err) {
+    // Nothing may outlive a failed start: sockets, the prober process, override timers.
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    await prober.stop();
+    overrides.stop();
     throw err;
   }
 

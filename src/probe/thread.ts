@@ -47,6 +47,9 @@ export class ProberThread {
     if (!HAS_CHRT) {
       try { os.setPriority(this.worker.pid!, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
     }
+    // The prober never keeps the server's process alive by itself.
+    this.worker.unref();
+    this.worker.channel?.unref();
     this.worker.on("error", onError);
     this.worker.on("exit", (code, signal) => { if (!this.stopping) onError(new Error(`prober process exited (${signal ?? code})`)); });
     this.worker.on("message", (m: FromWorker) => {
