@@ -104,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
       origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
     }, `origin ${t.to}`),
-  }, (err) => log.error({ err }, "prober thread failed"));
+  }, (err) => log.error({ err }, "prober process failed"));
   if (options.monitors !== false) {
     const targets = buildTargets(current.zones);
     prober.update(targets);
