@@ -93,18 +93,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Monitors: results go one way, prober → health table → steering. First round before the
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
-  const prober = new ProberThread({
-    onResult: (target, result, state) => {
-      for (const s of target.subscribers) {
-        health.set(s.pool, s.origin, state);
-        if (result.ok && result.rttMs !== null) health.recordRtt(s.pool, s.origin, result.rttMs);
-      }
-    },
-    onTransition: (target, t) => log.info({
-      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
-      origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
-    }, `origin ${t.to}`),
-  }, (err) => log.error({ err }, "prober process failed"));
+  const prober = new ProberThread(health, (target, t) => log.info({
+    target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
+    origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
+  }, `origin ${t.to}`), (err) => log.error({ err }, "prober process failed"));
   if (options.monitors !== false) {
     const targets = buildTargets(current.zones);
     prober.update(targets);

@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { udpQuery } from "./support/client.js";
 import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
 
-/** An origin whose health endpoint answers `status` (changeable), on its own loopback address. */
-async function origin(host: string, port = 0): Promise<{ server: http.Server; port: number; status: number }> {
-  const o = { server: http.createServer((_req, res) => { res.statusCode = o.status; res.end("ok"); }), port: 0, status: 200 };
+/** An origin whose health endpoint answers `status` after `delayMs` (both changeable), on its own loopback address. */
+async function origin(host: string, port = 0): Promise<{ server: http.Server; port: number; status: number; delayMs: number }> {
+  const o = {
+    server: http.createServer((_req, res) => setTimeout(() => { res.statusCode = o.status; res.end("ok"); }, o.delayMs)),
+    port: 0, status: 200, delayMs: 0,
+  };
   await new Promise<void>((r) => o.server.listen(port, host, () => r()));
   o.port = (o.server.address() as net.AddressInfo).port;
   return o;
@@ -81,6 +84,78 @@ describe("gslb health", () => {
       expect(r.stdout).toMatch(/b\s+127\.0\.0\.22\s+up\s+200\s+[\d.]+ ms/);
     } finally {
       a.status = 200;
+    }
+  });
+});
+
+describe("what the prober process sends: RTT averages and states across reloads", () => {
+  it("dynamic_latency steers by the monitors' RTT, from the first answer and as it changes", async () => {
+    const slow = await origin("127.0.0.31");
+    const fast = await origin("127.0.0.32", slow.port);
+    slow.delayMs = 200;
+    const z = sampleZone();
+    Object.assign(z, {
+      monitors: { hc: { type: "http", path: "/", port: slow.port, interval: 5, timeout: 2, retries: 0 } },
+      pools: { ps: { origins: [{ name: "s", address: "127.0.0.31" }], monitor: "hc" }, pf: { origins: [{ name: "f", address: "127.0.0.32" }], monitor: "hc" } },
+      load_balancers: { lat: { default_pools: ["ps", "pf"], steering_policy: "dynamic_latency" } },
+      networks: {},
+    });
+    delete z.load_balancers.www;
+    const s = await startTestServer({ "lb.example.com.json": z });
+    try {
+      const lat = async () => ((await udpQuery(s.port, "lat.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      // The first round's averages arrive before the sockets answer.
+      expect(await lat()).toEqual(["127.0.0.32"]);
+      expect(s.server.health.poolRtt({ id: "lb.example.com/ps" } as any)).toBeGreaterThan(150);
+      expect(s.server.health.poolRtt({ id: "lb.example.com/pf" } as any)).toBeLessThan(100);
+      // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals.
+      slow.delayMs = 0;
+      fast.delayMs = 200;
+      const start = Date.now();
+      while (JSON.stringify(await lat()) !== JSON.stringify(["127.0.0.31"])) {
+        if (Date.now() - start > 14_000) throw new Error(`still ${JSON.stringify(await lat())}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(s.server.health.poolRtt({ id: "lb.example.com/pf" } as any)).toBeGreaterThan(s.server.health.poolRtt({ id: "lb.example.com/ps" } as any)!);
+    } finally {
+      await s.close();
+      slow.server.close();
+      fast.server.close();
+    }
+  }, 20_000);
+
+  it("a reload that adds a pool on an origin already probed knows its state at once, not an interval later", async () => {
+    const o = await origin("127.0.0.33");
+    const z = sampleZone();
+    Object.assign(z, {
+      // A long interval: within this test the only probe is the first round.
+      monitors: { hc: { type: "http", path: "/", port: o.port, interval: 300, timeout: 1, retries: 0 } },
+      pools: {
+        pc: { origins: [{ name: "c", address: "127.0.0.33" }], monitor: "hc" },
+        spare: { origins: [{ name: "x", address: "192.0.2.99" }] },
+      },
+      load_balancers: { c: { default_pools: ["pc"], fallback_pool: "spare" } },
+      networks: {},
+    });
+    delete z.load_balancers.www;
+    const s = await startTestServer({ "lb.example.com.json": z }, { watch: true, unknownHealth: "down" });
+    try {
+      const q = async (name: string) => ((await udpQuery(s.port, `${name}.lb.example.com`)).answers ?? []).map((r: any) => r.data);
+      expect(await q("c")).toEqual(["127.0.0.33"]);
+      z.pools.pd = { origins: [{ name: "d", address: "127.0.0.33" }], monitor: "hc" };
+      z.load_balancers.d = { default_pools: ["pd"], fallback_pool: "spare" };
+      s.writeZone("lb.example.com.json", z);
+      const start = Date.now();
+      while ((await q("d")).length === 0) {
+        if (Date.now() - start > 3000) throw new Error("reload not served");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Unknown would count as down here and answer from the fallback pool.
+      expect(await q("d")).toEqual(["127.0.0.33"]);
+      expect(s.server.health.state("lb.example.com/pd", "d")).toBe("up");
+    } finally {
+      await s.close();
+      o.server.close();
     }
   });
 });

@@ -15,8 +15,8 @@ export type OverrideState = "up" | "down" | "drain";
  */
 export type UnknownPolicy = "up" | "down";
 
-/** Weight of a new RTT sample in the moving average. */
-const EWMA_ALPHA = 0.3;
+/** The table's key of an origin: "poolId/origin". */
+export const healthKey = (pool: string, origin: string): string => `${pool}/${origin}`;
 
 export class HealthTable implements HealthView {
   private readonly states = new Map<string, OriginState>();
@@ -29,24 +29,29 @@ export class HealthTable implements HealthView {
 
   /** `pool` is the pool's id ("zone/pool"). */
   set(pool: string, origin: string, state: OriginState): void {
-    this.states.set(`${pool}/${origin}`, state);
+    this.states.set(healthKey(pool, origin), state);
+  }
+
+  /** The prober's writes, by precomputed key (see healthKey). */
+  setState(key: string, state: OriginState): void {
+    this.states.set(key, state);
   }
 
   state(pool: string, origin: string): OriginState {
-    return this.states.get(`${pool}/${origin}`) ?? "unknown";
+    return this.states.get(healthKey(pool, origin)) ?? "unknown";
   }
 
-  /** Record an RTT sample (ms) of a successful probe. */
-  recordRtt(pool: string, origin: string, ms: number): void {
-    const key = `${pool}/${origin}`;
-    const prev = this.rtts.get(key);
-    this.rtts.set(key, prev === undefined ? ms : prev + EWMA_ALPHA * (ms - prev));
-    const p = this.poolRtts.get(pool);
-    this.poolRtts.set(pool, p === undefined ? ms : p + EWMA_ALPHA * (ms - p));
+  /** RTT averages (ms) of successful probes; the prober keeps the EWMA (probe/rtt.ts). */
+  setOriginRtt(key: string, ms: number): void {
+    this.rtts.set(key, ms);
+  }
+
+  setPoolRtt(pool: string, ms: number): void {
+    this.poolRtts.set(pool, ms);
   }
 
   originRtt(pool: string, origin: string): number | null {
-    return this.rtts.get(`${pool}/${origin}`) ?? null;
+    return this.rtts.get(healthKey(pool, origin)) ?? null;
   }
 
   /** Replace the active overrides (the override manager calls this whenever a window opens or closes). */

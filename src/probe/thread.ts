@@ -1,29 +1,25 @@
-// The server's handle on the prober: a child process (same face as Prober: update, firstRound,
-// stop), results delivered as events with the server's Target objects. A process rather than a
-// worker thread so that it can run below the DNS server's CPU priority (SCHED_IDLE on Linux, else
-// nice 10): measured with scripts/scale on two cores, a worker thread probing 10,000 origins
-// raised the DNS p99 tenfold.
+// The server's handle on the prober: a child process (update, firstRound, stop, like Prober) that
+// writes origin states and RTT averages into the server's health table, one way. A process rather
+// than a worker thread so that it can run below the DNS server's CPU priority (SCHED_IDLE on Linux,
+// else nice 10): measured with scripts/scale on two cores, a worker thread probing 10,000 origins
+// raised the DNS p99 tenfold. What crosses the channel is sized by changes, not by probes: a
+// message per probe result, even batched, still doubled the DNS p99 (scripts/scale).
 
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
-import type { OriginState } from "../health/table.js";
-import type { ProbeResult } from "./probe.js";
-import type { ProberEvents, Target } from "./scheduler.js";
+import { healthKey, type OriginState } from "../health/table.js";
+import { poolLayout, type PoolLayout } from "./rtt.js";
+import type { Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
+import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
-export type ToWorker =
-  | { kind: "update"; targets: readonly Target[] }
-  | { kind: "firstRound"; id: number; deadlineMs: number }
-  | { kind: "stop" };
-
-/** A result: key, ok, rttMs, reason, state (a tuple: they come in batches). */
-export type ResultTuple = [key: string, ok: boolean, rttMs: number | null, reason: string, state: OriginState];
-
-export type FromWorker =
-  | { kind: "results"; results: ResultTuple[] }
-  | { kind: "transition"; key: string; from: OriginState; to: OriginState; reason: string }
-  | { kind: "firstRoundDone"; id: number };
+/** Where health goes on the server's side: the health table (keys are "poolId/origin"). */
+export interface HealthSink {
+  setState(key: string, state: OriginState): void;
+  setOriginRtt(key: string, ms: number): void;
+  setPoolRtt(poolId: string, ms: number): void;
+}
 
 // The compiled prober, found from src/ (vitest) and dist/ alike; `npm test` builds first.
 const WORKER = new URL("../../dist/probe/worker.js", import.meta.url);
@@ -34,12 +30,16 @@ const HAS_CHRT = process.platform === "linux" && spawnSync("chrt", ["--help"], {
 
 export class ProberThread {
   private readonly worker: ChildProcess;
-  private targets = new Map<string, Target>();
+  private generation = 0;
+  private targets: readonly Target[] = [];
+  /** Per target index: its subscribers' health keys, made once per update, not per message. */
+  private keys: readonly (readonly string[])[] = [];
+  private layout: PoolLayout = { pools: [], poolsOf: [] };
   private rounds = new Map<number, () => void>();
   private nextRound = 0;
   private stopping = false;
 
-  constructor(private readonly events: ProberEvents, onError: (err: Error) => void) {
+  constructor(private readonly sink: HealthSink, private readonly onTransition: (target: Target, t: Transition) => void, onError: (err: Error) => void) {
     const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
     this.worker = HAS_CHRT
       ? spawn("chrt", ["--idle", "0", process.execPath, fileURLToPath(WORKER)], { stdio, serialization: "advanced" })
@@ -52,28 +52,48 @@ export class ProberThread {
     this.worker.channel?.unref();
     this.worker.on("error", onError);
     this.worker.on("exit", (code, signal) => { if (!this.stopping) onError(new Error(`prober process exited (${signal ?? code})`)); });
-    this.worker.on("message", (m: FromWorker) => {
-      if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
-      if (m.kind === "results") {
-        for (const [key, ok, rttMs, reason, state] of m.results) {
-          const target = this.targets.get(key);
-          // A target removed by a reload meanwhile is ignored.
-          if (target !== undefined) this.events.onResult?.(target, { ok, rttMs, reason } satisfies ProbeResult, state);
-        }
+    this.worker.on("message", (m: FromWorker) => this.receive(m));
+  }
+
+  private receive(m: FromWorker): void {
+    if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
+    if (m.generation !== this.generation) return;
+    switch (m.kind) {
+      case "transition": {
+        const target = this.targets[m.index];
+        if (target === undefined) return;
+        for (const key of this.keys[m.index]!) this.sink.setState(key, m.to);
+        this.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
         return;
       }
-      const target = this.targets.get(m.key);
-      if (target === undefined) return;
-      {
-        const t: Transition = { from: m.from, to: m.to, reason: m.reason };
-        this.events.onTransition?.(target, t);
-      }
-    });
+      case "snapshot":
+        for (let i = 0; i < m.states.length && i < this.keys.length; i++) {
+          for (const key of this.keys[i]!) this.sink.setState(key, STATE_CODES[m.states[i]!] ?? "unknown");
+        }
+        this.applyRtt(m.targets, m.pools);
+        return;
+      case "rtt":
+        this.applyRtt(m.targets, m.pools);
+    }
+  }
+
+  private applyRtt(targets: Float64Array, pools: Float64Array): void {
+    for (let i = 0; i < targets.length && i < this.keys.length; i++) {
+      const ms = targets[i]!;
+      if (Number.isNaN(ms)) continue;
+      for (const key of this.keys[i]!) this.sink.setOriginRtt(key, ms);
+    }
+    for (let p = 0; p < pools.length && p < this.layout.pools.length; p++) {
+      if (!Number.isNaN(pools[p]!)) this.sink.setPoolRtt(this.layout.pools[p]!, pools[p]!);
+    }
   }
 
   update(targets: readonly Target[]): void {
-    this.targets = new Map(targets.map((t) => [t.key, t]));
-    this.send({ kind: "update", targets } satisfies ToWorker);
+    this.generation++;
+    this.targets = targets;
+    this.keys = targets.map((t) => t.subscribers.map((s) => healthKey(s.pool, s.origin)));
+    this.layout = poolLayout(targets);
+    this.send({ kind: "update", generation: this.generation, targets } satisfies ToWorker);
   }
 
   firstRound(deadlineMs: number): Promise<void> {

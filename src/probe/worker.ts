@@ -1,29 +1,78 @@
 // The prober's process: probes run here, off the DNS event loop and at a lower CPU priority, so
-// probing cannot delay an answer. Messages go in (targets, "first round"), results come out.
+// probing cannot delay an answer. Targets come in; origin states and RTT averages go out, sized by
+// what changed (see thread.ts for the messages).
 
 import { Prober, type Target } from "./scheduler.js";
-import type { ToWorker, FromWorker, ResultTuple } from "./thread.js";
+import { ewma, poolLayout, type PoolLayout } from "./rtt.js";
+import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
 const post = (m: FromWorker) => process.send!(m);
 
-// Results go out in batches (every 250 ms, or sooner with a state change): thousands of probes a
-// second must not mean thousands of wake-ups for the DNS server.
-const BATCH_MS = 250;
-let batch: ResultTuple[] = [];
-let flushTimer: NodeJS.Timeout | null = null;
-const flush = () => {
-  if (flushTimer !== null) { clearTimeout(flushTimer); flushTimer = null; }
-  if (batch.length > 0) { post({ kind: "results", results: batch }); batch = []; }
-};
+/** RTT averages go out at most this often: monitors run every 5 s or more, so a second is fresh. */
+const RTT_PUBLISH_MS = 1000;
+
+let generation = 0;
+let targets: readonly Target[] = [];
+let indexOf = new Map<string, number>();
+let layout: PoolLayout = { pools: [], poolsOf: [] };
+// Averages by target key and pool id: a reload that keeps a target or a pool keeps its average.
+const targetRtt = new Map<string, number>();
+const poolRtt = new Map<string, number>();
+let dirtyTargets = new Set<number>();
+let dirtyPools = new Set<number>();
+let rttTimer: NodeJS.Timeout | null = null;
+
+function rttArrays(all: boolean): { targets: Float64Array; pools: Float64Array } {
+  const t = new Float64Array(targets.length).fill(NaN);
+  const p = new Float64Array(layout.pools.length).fill(NaN);
+  for (const i of all ? targets.keys() : dirtyTargets) t[i] = targetRtt.get(targets[i]!.key) ?? NaN;
+  for (const i of all ? layout.pools.keys() : dirtyPools) p[i] = poolRtt.get(layout.pools[i]!) ?? NaN;
+  dirtyTargets = new Set();
+  dirtyPools = new Set();
+  return { targets: t, pools: p };
+}
+
+function publishRtt(): void {
+  if (rttTimer !== null) { clearTimeout(rttTimer); rttTimer = null; }
+  if (dirtyTargets.size === 0 && dirtyPools.size === 0) return;
+  post({ kind: "rtt", generation, ...rttArrays(false) });
+}
 
 const prober = new Prober({
-  onResult: (t, r, state) => {
-    batch.push([t.key, r.ok, r.rttMs, r.reason, state]);
-    flushTimer ??= setTimeout(flush, BATCH_MS);
+  onResult: (t, r) => {
+    if (!r.ok || r.rttMs === null) return;
+    const i = indexOf.get(t.key);
+    if (i === undefined) return;
+    targetRtt.set(t.key, ewma(targetRtt.get(t.key), r.rttMs));
+    dirtyTargets.add(i);
+    for (const p of layout.poolsOf[i]!) {
+      const id = layout.pools[p]!;
+      poolRtt.set(id, ewma(poolRtt.get(id), r.rttMs));
+      dirtyPools.add(p);
+    }
+    rttTimer ??= setTimeout(publishRtt, RTT_PUBLISH_MS);
   },
-  // A transition is sent at once, after the results that led to it: failover waits for no batch.
-  onTransition: (t, tr) => { flush(); post({ kind: "transition", key: t.key, from: tr.from, to: tr.to, reason: tr.reason }); },
+  // A transition is sent at once: failover waits for no batch.
+  onTransition: (t, tr) => {
+    const index = indexOf.get(t.key);
+    if (index !== undefined) post({ kind: "transition", generation, index, from: tr.from, to: tr.to, reason: tr.reason });
+  },
 });
+
+function update(gen: number, next: readonly Target[]): void {
+  generation = gen;
+  targets = next;
+  indexOf = new Map(next.map((t, i) => [t.key, i]));
+  layout = poolLayout(next);
+  prober.update(next as Target[]);
+  // Targets kept from the previous generation already have a state and an average: send them all.
+  const states = new Uint8Array(next.length);
+  for (const { target, monitor } of prober.states()) {
+    const i = indexOf.get(target.key);
+    if (i !== undefined) states[i] = STATE_CODES.indexOf(monitor.state);
+  }
+  post({ kind: "snapshot", generation, states, ...rttArrays(true) });
+}
 
 // The DNS server going away (crash or kill) takes the prober with it.
 process.on("disconnect", () => process.exit(0));
@@ -31,10 +80,10 @@ process.on("disconnect", () => process.exit(0));
 process.on("message", (m: ToWorker) => {
   switch (m.kind) {
     case "update":
-      prober.update(m.targets as Target[]);
+      update(m.generation, m.targets);
       break;
     case "firstRound":
-      void prober.firstRound(m.deadlineMs).then(() => { flush(); post({ kind: "firstRoundDone", id: m.id }); });
+      void prober.firstRound(m.deadlineMs).then(() => { publishRtt(); post({ kind: "firstRoundDone", id: m.id }); });
       break;
     case "stop":
       prober.stop();

@@ -84,9 +84,8 @@ describe("pool policies", () => {
   it("dynamic_latency: lowest RTT average; no data → failover order", () => {
     const h = new HealthTable();
     expect(choosePool(lb({ policy: "dynamic_latency" }), pools, h, at({}), Math.random).reason).toBe("no RTT data yet: failover order");
-    h.recordRtt("us-east", "use1", 80);
-    h.recordRtt("eu-west", "euw1", 20);
-    h.recordRtt("eu-west", "euw1", 200); // EWMA: 20 + 0.3 * 180 = 74
+    h.setPoolRtt("us-east", 80);
+    h.setPoolRtt("eu-west", 74);
     expect(choosePool(lb({ policy: "dynamic_latency" }), pools, h, at({}), Math.random)).toMatchObject({ pool: { name: "eu-west" }, reason: "lowest monitor RTT average (74.0 ms)" });
   });
 

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { ewma, poolLayout } from "./rtt.js";
+
+describe("RTT averages", () => {
+  it("starts at the first sample, then moves 30% of the way to each new one", () => {
+    let avg = ewma(undefined, 20);
+    expect(avg).toBe(20);
+    avg = ewma(avg, 200); // 20 + 0.3 * 180
+    expect(avg).toBeCloseTo(74, 10);
+    expect(ewma(avg, 74)).toBeCloseTo(74, 10);
+  });
+
+  it("lays pools out by first appearance, each pool once per target", () => {
+    const layout = poolLayout([
+      { subscribers: [{ pool: "z/b" }, { pool: "z/a" }, { pool: "z/b" }] },
+      { subscribers: [{ pool: "z/c" }] },
+      { subscribers: [{ pool: "z/a" }] },
+    ]);
+    expect(layout.pools).toEqual(["z/b", "z/a", "z/c"]);
+    expect(layout.poolsOf).toEqual([[0, 1], [2], [1]]);
+  });
+});

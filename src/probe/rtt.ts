@@ -1,0 +1,36 @@
+// RTT averages of successful probes, kept where the probes run (the prober process): an EWMA per
+// target (an origin's probes are its target's) and per pool, the figure dynamic_latency steers by.
+// The DNS server receives the averages, never the samples.
+
+/** Weight of a new RTT sample in the moving average. */
+export const EWMA_ALPHA = 0.3;
+
+export function ewma(previous: number | undefined, sampleMs: number): number {
+  return previous === undefined ? sampleMs : previous + EWMA_ALPHA * (sampleMs - previous);
+}
+
+/**
+ * Which pools each target feeds, by pool index. Both sides of the prober channel compute it from
+ * the same target list, so pool averages travel as a number array, not as strings.
+ */
+export interface PoolLayout {
+  /** Pool ids ("zone/pool") in order of first appearance. */
+  readonly pools: readonly string[];
+  /** For each target index: the indices of its pools, each once. */
+  readonly poolsOf: readonly (readonly number[])[];
+}
+
+export function poolLayout(targets: readonly { readonly subscribers: readonly { readonly pool: string }[] }[]): PoolLayout {
+  const index = new Map<string, number>();
+  const pools: string[] = [];
+  const poolsOf = targets.map((t) => {
+    const mine = new Set<number>();
+    for (const s of t.subscribers) {
+      let i = index.get(s.pool);
+      if (i === undefined) { index.set(s.pool, (i = pools.length)); pools.push(s.pool); }
+      mine.add(i);
+    }
+    return [...mine];
+  });
+  return { pools, poolsOf };
+}
