@@ -50,6 +50,8 @@ export interface ServerOptions {
   readonly random?: () => number;
   /** Run the zones' monitors (default true; tests that set health by hand turn them off). */
   readonly monitors?: boolean;
+  /** Probes in flight at most (default DEFAULT_PROBE_CONCURRENCY). */
+  readonly probeConcurrency?: number;
 }
 
 export interface RunningServer {
@@ -93,10 +95,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Monitors: results go one way, prober → health table → steering. First round before the
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
-  const prober = new ProberThread(health, (target, t) => log.info({
-    target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
-    origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
-  }, `origin ${t.to}`), (err) => log.error({ err }, "prober process failed"));
+  const prober = new ProberThread(health, {
+    onTransition: (target, t) => log.info({
+      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
+      origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
+    }, `origin ${t.to}`),
+    onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
+    onError: (err) => log.error({ err }, "prober process failed"),
+  }, options.probeConcurrency);
   if (options.monitors !== false) {
     const targets = buildTargets(current.zones);
     prober.update(targets);

@@ -2,6 +2,7 @@
 
 import os from "node:os";
 import { createLogger } from "../log/logger.js";
+import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
 import { startServer, VERSION } from "../server.js";
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
@@ -28,6 +29,7 @@ Options:
   --geoip-mmdb FILE         locate clients with a MaxMind-format database
                             (default: geoip-lite's bundled data)
   --no-monitors             run no health checks (origins stay "not yet checked")
+  --probe-concurrency N     health probes in flight at most (default ${DEFAULT_PROBE_CONCURRENCY})
   --unknown-health up|down  how origins not yet checked count (default up:
                             answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
@@ -51,6 +53,7 @@ export async function serve(argv: string[]): Promise<number> {
     "geoip-mmdb": { type: "string" },
     "unknown-health": { type: "string", default: "up" },
     "no-monitors": { type: "boolean" },
+    "probe-concurrency": { type: "string" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -65,6 +68,7 @@ export async function serve(argv: string[]): Promise<number> {
   const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
   const maxConnections = parseNumber("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
+  const probeConcurrency = parseNumber("probe-concurrency", values["probe-concurrency"], 1, 100_000);
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);
@@ -83,6 +87,7 @@ export async function serve(argv: string[]): Promise<number> {
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
       monitors: !values["no-monitors"],
+      probeConcurrency,
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {

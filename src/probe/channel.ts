@@ -19,4 +19,5 @@ export type FromWorker =
   | { kind: "transition"; generation: number; index: number; from: OriginState; to: OriginState; reason: string }
   | { kind: "rtt"; generation: number; targets: Float64Array; pools: Float64Array }
   | { kind: "snapshot"; generation: number; states: Uint8Array; targets: Float64Array; pools: Float64Array }
-  | { kind: "firstRoundDone"; id: number };
+  | { kind: "firstRoundDone"; id: number }
+  | { kind: "saturated"; waitedMs: number; waiting: number; cap: number };

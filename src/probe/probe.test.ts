@@ -149,4 +149,37 @@ describe("scheduler", () => {
     expect(maxInFlight).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBeGreaterThan(1);
   });
+
+  it("says when probes wait for a slot longer than a second (intervals and failover would stretch)", async () => {
+    // Origins that accept and never answer: each probe holds its slot until its timeout.
+    const hang = net.createServer(() => {});
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
+    const port = (hang.address() as net.AddressInfo).port;
+    const reports: { waitedMs: number; waiting: number; cap: number }[] = [];
+    const prober = new Prober({ onSaturated: (s) => reports.push(s) }, 2);
+    prober.update(Array.from({ length: 6 }, (_, i) => ({ ...target(`h${i}`, "/", 60_000), spec: spec({ port, path: `/${i}`, timeoutMs: 700, retries: 0 }) })));
+    await prober.firstRound(3000);
+    prober.stop();
+    hang.close();
+    // 6 probes, 2 at a time, 700 ms each: the last pair waited 1.4 s. One report, not one per probe.
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.cap).toBe(2);
+    expect(reports[0]!.waitedMs).toBeGreaterThan(1000);
+  });
+
+  it("starts probes an interval apart, however long each took", async () => {
+    const starts: number[] = [];
+    const slowish = http.createServer((_req, res) => { starts.push(Date.now()); setTimeout(() => res.end("ok"), 120); });
+    await new Promise<void>((r) => slowish.listen(0, "127.0.0.1", () => r()));
+    const port = (slowish.address() as net.AddressInfo).port;
+    const prober = new Prober({}, 10, () => 0.5); // no jitter: delay = interval exactly
+    prober.update([{ ...target("t", "/", 300), spec: spec({ port, path: "/" }) }]);
+    await new Promise((r) => setTimeout(r, 1400));
+    prober.stop();
+    slowish.close();
+    const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    // An interval after the previous start (300 ms), not after its end (420 ms).
+    for (const g of gaps) expect(g).toBeLessThan(380);
+  });
 });

@@ -27,7 +27,17 @@ export interface ProberEvents {
   onResult?(target: Target, result: ProbeResult, state: OriginMonitor["state"]): void;
   /** A state change, once per transition. */
   onTransition?(target: Target, t: Transition): void;
+  /**
+   * Probes are waiting for a slot under the concurrency cap for longer than a second, which
+   * stretches intervals and failover times; reported at most once a minute.
+   */
+  onSaturated?(s: { waitedMs: number; waiting: number; cap: number }): void;
 }
+
+/** Default cap on probes in flight: 10,000 origins at 15 s whose probes all time out after 5 s need ~3,300. */
+export const DEFAULT_PROBE_CONCURRENCY = 1000;
+const SATURATED_WAIT_MS = 1000;
+const SATURATED_REPORT_EVERY_MS = 60_000;
 
 interface Running {
   target: Target;
@@ -44,8 +54,9 @@ export class Prober {
   private readonly running = new Map<string, Running>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  private lastSaturatedReport = -Infinity;
 
-  constructor(private readonly events: ProberEvents, private readonly concurrency = 256, private readonly random: () => number = Math.random) {}
+  constructor(private readonly events: ProberEvents, private readonly concurrency = DEFAULT_PROBE_CONCURRENCY, private readonly random: () => number = Math.random) {}
 
   /** Replace the set of targets: unchanged keys keep their state and timer; new ones start at a random phase. */
   update(targets: readonly Target[]): void {
@@ -83,7 +94,13 @@ export class Prober {
 
   private schedule(r: Running, delayMs: number): void {
     if (r.stopped) return;
-    r.timer = setTimeout(() => { r.timer = null; void this.run(r).then(() => this.schedule(r, this.nextDelay(r.target))); }, delayMs);
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      // Probes start an interval apart (not an interval after the previous one ended), so a
+      // failing origin is seen within interval × consecutive_down + timeout, jitter aside.
+      const started = Date.now();
+      void this.run(r).then(() => this.schedule(r, Math.max(0, this.nextDelay(r.target) - (Date.now() - started))));
+    }, delayMs);
     r.timer.unref();
   }
 
@@ -96,7 +113,15 @@ export class Prober {
     if (r.busy || r.stopped) return;
     r.busy = true;
     try {
-      if (this.inFlight >= this.concurrency) await new Promise<void>((res) => this.waiting.push(res));
+      if (this.inFlight >= this.concurrency) {
+        const since = Date.now();
+        await new Promise<void>((res) => this.waiting.push(res));
+        const waitedMs = Date.now() - since;
+        if (waitedMs > SATURATED_WAIT_MS && since - this.lastSaturatedReport > SATURATED_REPORT_EVERY_MS) {
+          this.lastSaturatedReport = since;
+          this.events.onSaturated?.({ waitedMs, waiting: this.waiting.length, cap: this.concurrency });
+        }
+      }
       this.inFlight++;
       let result: ProbeResult;
       try {

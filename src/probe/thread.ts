@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import os from "node:os";
 import { healthKey, type OriginState } from "../health/table.js";
 import { poolLayout, type PoolLayout } from "./rtt.js";
-import type { Target } from "./scheduler.js";
+import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
 import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
@@ -19,6 +19,12 @@ export interface HealthSink {
   setState(key: string, state: OriginState): void;
   setOriginRtt(key: string, ms: number): void;
   setPoolRtt(poolId: string, ms: number): void;
+}
+
+export interface ProberThreadEvents {
+  onTransition(target: Target, t: Transition): void;
+  onSaturated(s: { waitedMs: number; waiting: number; cap: number }): void;
+  onError(err: Error): void;
 }
 
 // The compiled prober, found from src/ (vitest) and dist/ alike; `npm test` builds first.
@@ -39,31 +45,33 @@ export class ProberThread {
   private nextRound = 0;
   private stopping = false;
 
-  constructor(private readonly sink: HealthSink, private readonly onTransition: (target: Target, t: Transition) => void, onError: (err: Error) => void) {
+  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY) {
     const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
+    const args = [String(concurrency)];
     this.worker = HAS_CHRT
-      ? spawn("chrt", ["--idle", "0", process.execPath, fileURLToPath(WORKER)], { stdio, serialization: "advanced" })
-      : fork(WORKER, [], { stdio, serialization: "advanced" });
+      ? spawn("chrt", ["--idle", "0", process.execPath, fileURLToPath(WORKER), ...args], { stdio, serialization: "advanced" })
+      : fork(WORKER, args, { stdio, serialization: "advanced" });
     if (!HAS_CHRT) {
       try { os.setPriority(this.worker.pid!, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
     }
     // The prober never keeps the server's process alive by itself.
     this.worker.unref();
     this.worker.channel?.unref();
-    this.worker.on("error", onError);
-    this.worker.on("exit", (code, signal) => { if (!this.stopping) onError(new Error(`prober process exited (${signal ?? code})`)); });
+    this.worker.on("error", events.onError);
+    this.worker.on("exit", (code, signal) => { if (!this.stopping) events.onError(new Error(`prober process exited (${signal ?? code})`)); });
     this.worker.on("message", (m: FromWorker) => this.receive(m));
   }
 
   private receive(m: FromWorker): void {
     if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
+    if (m.kind === "saturated") { this.events.onSaturated(m); return; }
     if (m.generation !== this.generation) return;
     switch (m.kind) {
       case "transition": {
         const target = this.targets[m.index];
         if (target === undefined) return;
         for (const key of this.keys[m.index]!) this.sink.setState(key, m.to);
-        this.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
+        this.events.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
         return;
       }
       case "snapshot":

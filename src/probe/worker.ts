@@ -38,6 +38,9 @@ function publishRtt(): void {
   post({ kind: "rtt", generation, ...rttArrays(false) });
 }
 
+// The cap on probes in flight comes as the process's only argument.
+const concurrency = Number(process.argv[2]) || undefined;
+
 const prober = new Prober({
   onResult: (t, r) => {
     if (!r.ok || r.rttMs === null) return;
@@ -57,7 +60,8 @@ const prober = new Prober({
     const index = indexOf.get(t.key);
     if (index !== undefined) post({ kind: "transition", generation, index, from: tr.from, to: tr.to, reason: tr.reason });
   },
-});
+  onSaturated: (s) => post({ kind: "saturated", ...s }),
+}, concurrency);
 
 function update(gen: number, next: readonly Target[]): void {
   generation = gen;
