@@ -61,6 +61,9 @@ describe("gslb CLI", () => {
     const listen = gslb(["serve", "--listen", "localhost:53"]);
     expect(listen.status).toBe(2);
     expect(listen.stderr).toMatch(/not an IP address/);
+    const cap = gslb(["serve", "--probe-concurrency", "0"]);
+    expect(cap.status).toBe(2);
+    expect(cap.stderr.trim()).toBe('gslb serve: --probe-concurrency "0": expected a whole number from 1 to 100000 (see gslb serve --help)');
   });
 
   it("serves the sample zones on UDP and TCP, and says so in one JSON log line", async () => {

@@ -30,6 +30,13 @@ export function parseListen(text: string): ListenAddress {
   return { host, port };
 }
 
+export function parseInteger(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
 export function parseNumber(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);

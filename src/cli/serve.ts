@@ -6,7 +6,7 @@ import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
 import { startServer, VERSION } from "../server.js";
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
-import { parseFlags, parseListen, parseNumber, UsageError } from "./args.js";
+import { parseFlags, parseInteger, parseListen, parseNumber, UsageError } from "./args.js";
 
 export const SERVE_HELP = `Usage: gslb serve [options]
 
@@ -67,8 +67,8 @@ export async function serve(argv: string[]): Promise<number> {
   const udpSize = parseNumber("udp-size", values["udp-size"], CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS);
   const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
-  const maxConnections = parseNumber("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
-  const probeConcurrency = parseNumber("probe-concurrency", values["probe-concurrency"], 1, 100_000);
+  const maxConnections = parseInteger("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
+  const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);

@@ -57,7 +57,7 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
         if (problem !== null) problems.push({ path: [...at, "address"], message: `${JSON.stringify(o.address)} is not an IP address or a host name: ${problem}` });
         address = host.toLowerCase();
       }
-      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight, healthAddress: o.health_address ?? null });
+      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight, healthAddress: o.health_address ?? null, healthKey: `${origin}/${name}/${o.name}` });
     });
     if (p.minimum_origins > origins.length) problems.push({ path: [...path, "minimum_origins"], message: `${p.minimum_origins} is more than the pool's ${origins.length} origins: the pool could never be healthy` });
     pools.set(name, Object.freeze({

@@ -64,10 +64,10 @@ export class HealthTable implements HealthView {
   }
 
   originUp(pool: Pool, origin: Origin): boolean {
-    const o = this.overrides.get(`${pool.id}/${origin.name}`);
+    const o = this.overrides.get(origin.healthKey);
     if (o !== undefined) return o !== "down";
     if (pool.monitor === null) return true;
-    const s = this.state(pool.id, origin.name);
+    const s = this.states.get(origin.healthKey) ?? "unknown";
     return s === "up" || (s === "unknown" && this.unknownPolicy === "up");
   }
 
@@ -85,8 +85,8 @@ export class HealthTable implements HealthView {
     return this.overrides.get(pool.id) === "drain";
   }
 
-  originDrained(pool: Pool, origin: Origin): boolean {
-    return this.overrides.get(`${pool.id}/${origin.name}`) === "drain";
+  originDrained(_pool: Pool, origin: Origin): boolean {
+    return this.overrides.get(origin.healthKey) === "drain";
   }
 
   poolRtt(pool: Pool): number | null {

@@ -124,8 +124,8 @@ describe("scheduler", () => {
     expect(transitions.sort()).toEqual(["a:up", "b:down"]);
     const before = hits;
     await new Promise((r) => setTimeout(r, 450));
-    // ~4 rounds of 2 targets at 100 ms ± 10%.
-    expect(hits - before).toBeGreaterThanOrEqual(6);
+    // ~4 rounds of 2 targets at 100 ms ± 10% (fewer when a loaded machine delays timers).
+    expect(hits - before).toBeGreaterThanOrEqual(4);
     expect(hits - before).toBeLessThanOrEqual(12);
     expect(transitions).toHaveLength(2);
     prober.stop();

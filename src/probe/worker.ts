@@ -1,6 +1,6 @@
 // The prober's process: probes run here, off the DNS event loop and at a lower CPU priority, so
 // probing cannot delay an answer. Targets come in; origin states and RTT averages go out, sized by
-// what changed (see thread.ts for the messages).
+// what changed (channel.ts has the messages).
 
 import { Prober, type Target } from "./scheduler.js";
 import { ewma, poolLayout, type PoolLayout } from "./rtt.js";
@@ -68,6 +68,9 @@ function update(gen: number, next: readonly Target[]): void {
   targets = next;
   indexOf = new Map(next.map((t, i) => [t.key, i]));
   layout = poolLayout(next);
+  for (const key of targetRtt.keys()) if (!indexOf.has(key)) targetRtt.delete(key);
+  const pools = new Set(layout.pools);
+  for (const id of poolRtt.keys()) if (!pools.has(id)) poolRtt.delete(id);
   prober.update(next as Target[]);
   // Targets kept from the previous generation already have a state and an average: send them all.
   const states = new Uint8Array(next.length);

@@ -9,9 +9,10 @@ import { choosePool, greatCircleKm } from "./policies.js";
 import type { Client, LoadBalancer, Origin, Pool } from "./types.js";
 
 const origin = (name: string, address: string, weight = 1, enabled = true): Origin =>
-  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight, healthAddress: null });
+  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight, healthAddress: null, healthKey: "" });
+/** A pool (id = name) whose origins carry its health keys, as the config loader makes them. */
 const pool = (name: string, origins: Origin[], extra: Partial<Pool> = {}): Pool =>
-  ({ id: name, name, origins, minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
+  ({ id: name, name, origins: origins.map((o) => ({ ...o, healthKey: `${name}/${o.name}` })), minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
 const pools = new Map<string, Pool>([
   ["us-east", pool("us-east", [origin("use1", "192.0.2.10"), origin("use2", "2001:db8::10", 0.5)], { latitude: 38.9, longitude: -77.0 })],
   ["eu-west", pool("eu-west", [origin("euw1", "198.51.100.10")], { latitude: 53.3, longitude: -6.3 })],
@@ -127,7 +128,7 @@ describe("origin choice", () => {
   });
 
   it("hash: the same subnet keeps its origin while healthy; only a failed origin's clients move", () => {
-    const hp = { ...p, originPolicy: "hash" as const, origins: Array.from({ length: 5 }, (_, i) => origin(`o${i}`, `192.0.2.${i + 1}`)) };
+    const hp = pool("p", Array.from({ length: 5 }, (_, i) => origin(`o${i}`, `192.0.2.${i + 1}`)), { originPolicy: "hash" });
     const clients = Array.from({ length: 500 }, (_, i) => ({ location: NOWHERE, subnetKey: `10.${i >> 8}.${i & 255}.0/24` }));
     const pick = (hh: HealthTable, c: Client) => chooseOrigins(hp, "A", 1, hh, c, Math.random, false).origins[0]!.name;
     const healthy = new HealthTable();

@@ -16,6 +16,8 @@ export interface Origin {
   readonly weight: number;
   /** What the monitor probes instead of `address`, when given (check one thing, answer another). */
   readonly healthAddress: string | null;
+  /** "poolId/name": the health table's key, made at load so steering concatenates nothing. */
+  readonly healthKey: string;
 }
 
 export interface Pool {
