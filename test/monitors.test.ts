@@ -5,6 +5,8 @@ import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { healthSlot } from "../src/health/slots.js";
+import type { Pool } from "../src/steer/types.js";
 import { udpQuery } from "./support/client.js";
 import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
 
@@ -38,6 +40,9 @@ beforeAll(async () => {
   t = await startTestServer({ "lb.example.com.json": z });
 }, 20_000);
 afterAll(async () => { await t.close(); a.server.close(); b.server.close(); });
+
+/** A pool's RTT average as the server's health table has it. */
+const poolRtt = (s: TestServer, pool: string) => s.server.health.poolRtt({ healthSlot: healthSlot(`lb.example.com/${pool}`) } as Pool);
 
 const answer = async () => ((await udpQuery(t.port, "app.lb.example.com")).answers ?? []).map((r: any) => r.data);
 async function until(expected: string[], limitMs: number): Promise<number> {
@@ -106,8 +111,8 @@ describe("what the prober process sends: RTT averages and states across reloads"
       const lat = async () => ((await udpQuery(s.port, "lat.lb.example.com")).answers ?? []).map((r: any) => r.data);
       // The first round's averages arrive before the sockets answer.
       expect(await lat()).toEqual(["127.0.0.32"]);
-      expect(s.server.health.poolRtt({ id: "lb.example.com/ps" } as any)).toBeGreaterThan(150);
-      expect(s.server.health.poolRtt({ id: "lb.example.com/pf" } as any)).toBeLessThan(100);
+      expect(poolRtt(s, "ps")).toBeGreaterThan(150);
+      expect(poolRtt(s, "pf")).toBeLessThan(100);
       // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals.
       slow.delayMs = 0;
       fast.delayMs = 200;
@@ -116,7 +121,7 @@ describe("what the prober process sends: RTT averages and states across reloads"
         if (Date.now() - start > 14_000) throw new Error(`still ${JSON.stringify(await lat())}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(s.server.health.poolRtt({ id: "lb.example.com/pf" } as any)).toBeGreaterThan(s.server.health.poolRtt({ id: "lb.example.com/ps" } as any)!);
+      expect(poolRtt(s, "pf")).toBeGreaterThan(poolRtt(s, "ps")!);
     } finally {
       await s.close();
       slow.server.close();

@@ -12,6 +12,7 @@ import { checkName, inZone, resolveName } from "./names.js";
 import type { Path } from "./paths.js";
 import { suggest } from "./paths.js";
 import type { Monitor, ZoneFile } from "./schema.js";
+import { healthKey, healthSlot } from "../health/slots.js";
 import type { Problem } from "./validate.js";
 
 export type MonitorConfig = z.infer<typeof Monitor>;
@@ -57,11 +58,11 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
         if (problem !== null) problems.push({ path: [...at, "address"], message: `${JSON.stringify(o.address)} is not an IP address or a host name: ${problem}` });
         address = host.toLowerCase();
       }
-      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight, healthAddress: o.health_address ?? null, healthKey: `${origin}/${name}/${o.name}` });
+      return Object.freeze({ name: o.name, address, kind, enabled: o.enabled, weight: o.weight, healthAddress: o.health_address ?? null, ...healthKeyAndSlot(`${origin}/${name}`, o.name) });
     });
     if (p.minimum_origins > origins.length) problems.push({ path: [...path, "minimum_origins"], message: `${p.minimum_origins} is more than the pool's ${origins.length} origins: the pool could never be healthy` });
     pools.set(name, Object.freeze({
-      id: `${origin}/${name}`,
+      id: `${origin}/${name}`, healthSlot: healthSlot(`${origin}/${name}`),
       name, origins: Object.freeze(origins), minimumOrigins: p.minimum_origins, monitor: p.monitor ?? null,
       latitude: p.latitude ?? null, longitude: p.longitude ?? null, originPolicy: p.origin_steering?.policy ?? "random", enabled: p.enabled,
     }));
@@ -152,4 +153,9 @@ export function validateBalancing(file: ZoneFile, origin: string, recordOwners: 
     networks.push(Object.freeze({ cidr, ...parsed, location: Object.freeze({ ...location }) }));
   }
   return Object.freeze({ monitors, pools, balancers, networks: Object.freeze(networks) });
+}
+
+function healthKeyAndSlot(poolId: string, origin: string): { healthKey: string; healthSlot: number } {
+  const key = healthKey(poolId, origin);
+  return { healthKey: key, healthSlot: healthSlot(key) };
 }

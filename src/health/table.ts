@@ -3,6 +3,7 @@
 // its enabled origins are up; a pool with no monitor is always healthy.
 
 import type { HealthView, Origin, Pool } from "../steer/types.js";
+import { existingSlot, healthKey, healthSlot } from "./slots.js";
 
 export type OriginState = "up" | "down" | "unknown";
 
@@ -15,43 +16,52 @@ export type OverrideState = "up" | "down" | "drain";
  */
 export type UnknownPolicy = "up" | "down";
 
-/** The table's key of an origin: "poolId/origin". */
-export const healthKey = (pool: string, origin: string): string => `${pool}/${origin}`;
+/** State codes as stored (and as the prober sends them: probe/channel.ts). */
+export const STATE_CODES: readonly OriginState[] = ["unknown", "up", "down"];
+const UNKNOWN = 0, UP = 1;
 
 export class HealthTable implements HealthView {
-  private readonly states = new Map<string, OriginState>();
-  private readonly rtts = new Map<string, number>();
-  private readonly poolRtts = new Map<string, number>();
+  /** By origin slot: a STATE_CODES index. */
+  private states = new Uint8Array(1024);
+  /** By origin slot and by pool slot: RTT averages in ms, NaN = none yet. */
+  private rtts = new Float64Array(1024).fill(NaN);
+  private poolRtts = new Float64Array(1024).fill(NaN);
   /** Active overrides by "poolId" or "poolId/origin". */
   private overrides: ReadonlyMap<string, OverrideState> = new Map();
 
   constructor(readonly unknownPolicy: UnknownPolicy = "up") {}
 
-  /** `pool` is the pool's id ("zone/pool"). */
+  /** `pool` is the pool's id ("zone/pool"). Tests and `gslb health` write by name. */
   set(pool: string, origin: string, state: OriginState): void {
-    this.states.set(healthKey(pool, origin), state);
+    this.setState(healthSlot(healthKey(pool, origin)), state);
   }
 
-  /** The prober's writes, by precomputed key (see healthKey). */
-  setState(key: string, state: OriginState): void {
-    this.states.set(key, state);
+  /** The prober's writes, by slot (see slots.ts). */
+  setState(slot: number, state: OriginState): void {
+    if (slot >= this.states.length) this.states = grow(this.states, slot, 0);
+    this.states[slot] = STATE_CODES.indexOf(state);
   }
 
   state(pool: string, origin: string): OriginState {
-    return this.states.get(healthKey(pool, origin)) ?? "unknown";
+    const slot = existingSlot(healthKey(pool, origin));
+    return STATE_CODES[slot === undefined ? UNKNOWN : this.states[slot] ?? UNKNOWN]!;
   }
 
   /** RTT averages (ms) of successful probes; the prober keeps the EWMA (probe/rtt.ts). */
-  setOriginRtt(key: string, ms: number): void {
-    this.rtts.set(key, ms);
+  setOriginRtt(slot: number, ms: number): void {
+    if (slot >= this.rtts.length) this.rtts = grow(this.rtts, slot, NaN);
+    this.rtts[slot] = ms;
   }
 
-  setPoolRtt(pool: string, ms: number): void {
-    this.poolRtts.set(pool, ms);
+  setPoolRtt(slot: number, ms: number): void {
+    if (slot >= this.poolRtts.length) this.poolRtts = grow(this.poolRtts, slot, NaN);
+    this.poolRtts[slot] = ms;
   }
 
   originRtt(pool: string, origin: string): number | null {
-    return this.rtts.get(healthKey(pool, origin)) ?? null;
+    const slot = existingSlot(healthKey(pool, origin));
+    const ms = slot === undefined ? undefined : this.rtts[slot];
+    return ms === undefined || Number.isNaN(ms) ? null : ms;
   }
 
   /** Replace the active overrides (the override manager calls this whenever a window opens or closes). */
@@ -64,16 +74,18 @@ export class HealthTable implements HealthView {
   }
 
   originUp(pool: Pool, origin: Origin): boolean {
-    const o = this.overrides.get(origin.healthKey);
-    if (o !== undefined) return o !== "down";
+    if (this.overrides.size > 0) {
+      const o = this.overrides.get(origin.healthKey);
+      if (o !== undefined) return o !== "down";
+    }
     if (pool.monitor === null) return true;
-    const s = this.states.get(origin.healthKey) ?? "unknown";
-    return s === "up" || (s === "unknown" && this.unknownPolicy === "up");
+    const s = this.states[origin.healthSlot] ?? UNKNOWN;
+    return s === UP || (s === UNKNOWN && this.unknownPolicy === "up");
   }
 
   poolHealthy(pool: Pool): boolean {
     if (!pool.enabled) return false;
-    const o = this.overrides.get(pool.id);
+    const o = this.overrides.size > 0 ? this.overrides.get(pool.id) : undefined;
     if (o !== undefined) return o !== "down";
     if (pool.monitor === null) return true;
     let up = 0;
@@ -82,14 +94,23 @@ export class HealthTable implements HealthView {
   }
 
   poolDrained(pool: Pool): boolean {
-    return this.overrides.get(pool.id) === "drain";
+    return this.overrides.size > 0 && this.overrides.get(pool.id) === "drain";
   }
 
   originDrained(_pool: Pool, origin: Origin): boolean {
-    return this.overrides.get(origin.healthKey) === "drain";
+    return this.overrides.size > 0 && this.overrides.get(origin.healthKey) === "drain";
   }
 
   poolRtt(pool: Pool): number | null {
-    return this.poolRtts.get(pool.id) ?? null;
+    const ms = this.poolRtts[pool.healthSlot];
+    return ms === undefined || Number.isNaN(ms) ? null : ms;
   }
+}
+
+/** A copy of `a` large enough for index `slot`, new entries set to `fill`. */
+function grow<T extends Uint8Array | Float64Array>(a: T, slot: number, fill: number): T {
+  const next = new (a.constructor as new (n: number) => T)(Math.max(slot + 1, a.length * 2));
+  next.fill(fill);
+  next.set(a);
+  return next;
 }

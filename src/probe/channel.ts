@@ -8,8 +8,8 @@ export type ToWorker =
   | { kind: "firstRound"; id: number; deadlineMs: number }
   | { kind: "stop" };
 
-/** Origin states on the wire: a state's code is its index here. */
-export const STATE_CODES: readonly OriginState[] = ["unknown", "up", "down"];
+/** Origin states on the wire: the health table's codes. */
+export { STATE_CODES } from "../health/table.js";
 
 // What the prober sends is sized by what changed, not by how many probes ran: a transition when a
 // state changes, RTT averages once a second as number arrays indexed by target and by pool (NaN:

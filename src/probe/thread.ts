@@ -8,17 +8,18 @@
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
-import { healthKey, type OriginState } from "../health/table.js";
-import { poolLayout, type PoolLayout } from "./rtt.js";
+import type { OriginState } from "../health/table.js";
+import { healthKey, healthSlot } from "../health/slots.js";
+import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
 import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
-/** Where health goes on the server's side: the health table (keys are "poolId/origin"). */
+/** Where health goes on the server's side: the health table, by slot (health/slots.ts). */
 export interface HealthSink {
-  setState(key: string, state: OriginState): void;
-  setOriginRtt(key: string, ms: number): void;
-  setPoolRtt(poolId: string, ms: number): void;
+  setState(slot: number, state: OriginState): void;
+  setOriginRtt(slot: number, ms: number): void;
+  setPoolRtt(slot: number, ms: number): void;
 }
 
 export interface ProberThreadEvents {
@@ -38,9 +39,10 @@ export class ProberThread {
   private readonly worker: ChildProcess;
   private generation = 0;
   private targets: readonly Target[] = [];
-  /** Per target index: its subscribers' health keys, made once per update, not per message. */
-  private keys: readonly (readonly string[])[] = [];
-  private layout: PoolLayout = { pools: [], poolsOf: [] };
+  /** Per target index: its subscribers' health slots, found once per update, not per message. */
+  private slots: readonly (readonly number[])[] = [];
+  /** Per pool index (rtt.ts's layout): the pool's health slot. */
+  private poolSlots: readonly number[] = [];
   private rounds = new Map<number, () => void>();
   private nextRound = 0;
   private stopping = false;
@@ -70,13 +72,13 @@ export class ProberThread {
       case "transition": {
         const target = this.targets[m.index];
         if (target === undefined) return;
-        for (const key of this.keys[m.index]!) this.sink.setState(key, m.to);
+        for (const slot of this.slots[m.index]!) this.sink.setState(slot, m.to);
         this.events.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
         return;
       }
       case "snapshot":
-        for (let i = 0; i < m.states.length && i < this.keys.length; i++) {
-          for (const key of this.keys[i]!) this.sink.setState(key, STATE_CODES[m.states[i]!] ?? "unknown");
+        for (let i = 0; i < m.states.length && i < this.slots.length; i++) {
+          for (const slot of this.slots[i]!) this.sink.setState(slot, STATE_CODES[m.states[i]!] ?? "unknown");
         }
         this.applyRtt(m.targets, m.pools);
         return;
@@ -86,21 +88,21 @@ export class ProberThread {
   }
 
   private applyRtt(targets: Float64Array, pools: Float64Array): void {
-    for (let i = 0; i < targets.length && i < this.keys.length; i++) {
+    for (let i = 0; i < targets.length && i < this.slots.length; i++) {
       const ms = targets[i]!;
       if (Number.isNaN(ms)) continue;
-      for (const key of this.keys[i]!) this.sink.setOriginRtt(key, ms);
+      for (const slot of this.slots[i]!) this.sink.setOriginRtt(slot, ms);
     }
-    for (let p = 0; p < pools.length && p < this.layout.pools.length; p++) {
-      if (!Number.isNaN(pools[p]!)) this.sink.setPoolRtt(this.layout.pools[p]!, pools[p]!);
+    for (let p = 0; p < pools.length && p < this.poolSlots.length; p++) {
+      if (!Number.isNaN(pools[p]!)) this.sink.setPoolRtt(this.poolSlots[p]!, pools[p]!);
     }
   }
 
   update(targets: readonly Target[]): void {
     this.generation++;
     this.targets = targets;
-    this.keys = targets.map((t) => t.subscribers.map((s) => healthKey(s.pool, s.origin)));
-    this.layout = poolLayout(targets);
+    this.slots = targets.map((t) => t.subscribers.map((s) => healthSlot(healthKey(s.pool, s.origin))));
+    this.poolSlots = poolLayout(targets).pools.map(healthSlot);
     this.send({ kind: "update", generation: this.generation, targets } satisfies ToWorker);
   }
 

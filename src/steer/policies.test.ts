@@ -6,13 +6,14 @@ import { NOWHERE, type Location } from "../locate/locate.js";
 import type { RegionCode } from "../locate/regions.js";
 import { chooseOrigins } from "./origins.js";
 import { choosePool, greatCircleKm } from "./policies.js";
+import { healthSlot } from "../health/slots.js";
 import type { Client, LoadBalancer, Origin, Pool } from "./types.js";
 
 const origin = (name: string, address: string, weight = 1, enabled = true): Origin =>
-  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight, healthAddress: null, healthKey: "" });
+  ({ name, address, kind: address.includes(":") ? "AAAA" : /^[\d.]+$/.test(address) ? "A" : "CNAME", enabled, weight, healthAddress: null, healthKey: "", healthSlot: -1 });
 /** A pool (id = name) whose origins carry its health keys, as the config loader makes them. */
 const pool = (name: string, origins: Origin[], extra: Partial<Pool> = {}): Pool =>
-  ({ id: name, name, origins: origins.map((o) => ({ ...o, healthKey: `${name}/${o.name}` })), minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
+  ({ id: name, healthSlot: healthSlot(name), name, origins: origins.map((o) => ({ ...o, healthKey: `${name}/${o.name}`, healthSlot: healthSlot(`${name}/${o.name}`) })), minimumOrigins: 1, monitor: "web", latitude: null, longitude: null, originPolicy: "random", enabled: true, ...extra });
 const pools = new Map<string, Pool>([
   ["us-east", pool("us-east", [origin("use1", "192.0.2.10"), origin("use2", "2001:db8::10", 0.5)], { latitude: 38.9, longitude: -77.0 })],
   ["eu-west", pool("eu-west", [origin("euw1", "198.51.100.10")], { latitude: 53.3, longitude: -6.3 })],
@@ -85,8 +86,8 @@ describe("pool policies", () => {
   it("dynamic_latency: lowest RTT average; no data → failover order", () => {
     const h = new HealthTable();
     expect(choosePool(lb({ policy: "dynamic_latency" }), pools, h, at({}), Math.random).reason).toBe("no RTT data yet: failover order");
-    h.setPoolRtt("us-east", 80);
-    h.setPoolRtt("eu-west", 74);
+    h.setPoolRtt(healthSlot("us-east"), 80);
+    h.setPoolRtt(healthSlot("eu-west"), 74);
     expect(choosePool(lb({ policy: "dynamic_latency" }), pools, h, at({}), Math.random)).toMatchObject({ pool: { name: "eu-west" }, reason: "lowest monitor RTT average (74.0 ms)" });
   });
 

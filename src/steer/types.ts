@@ -16,13 +16,16 @@ export interface Origin {
   readonly weight: number;
   /** What the monitor probes instead of `address`, when given (check one thing, answer another). */
   readonly healthAddress: string | null;
-  /** "poolId/name": the health table's key, made at load so steering concatenates nothing. */
+  /** "poolId/name": the key of its overrides and of its slot in the health table (health/slots.ts). */
   readonly healthKey: string;
+  readonly healthSlot: number;
 }
 
 export interface Pool {
   /** Unique across zones ("lb.example.com/us-east"): what health is keyed by. */
   readonly id: string;
+  /** Slot of `id` in the health table (health/slots.ts), for the pool's RTT average. */
+  readonly healthSlot: number;
   readonly name: string;
   readonly origins: readonly Origin[];
   readonly minimumOrigins: number;
