@@ -52,6 +52,8 @@ export interface ServerOptions {
   readonly monitors?: boolean;
   /** Probes in flight at most (default DEFAULT_PROBE_CONCURRENCY). */
   readonly probeConcurrency?: number;
+  /** CPUs the prober process may use (a taskset list), e.g. "1" to keep it off the DNS server's core. */
+  readonly proberCpus?: string;
 }
 
 export interface RunningServer {
@@ -61,6 +63,8 @@ export interface RunningServer {
   reload(): DirLoad;
   zones(): ZoneSet;
   readonly health: HealthTable;
+  /** The prober process (SCHED_IDLE, and confined to `proberCpus` when given). */
+  readonly proberPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -102,7 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }, `origin ${t.to}`),
     onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
     onError: (err) => log.error({ err }, "prober process failed"),
-  }, options.probeConcurrency);
+  }, options.probeConcurrency, options.proberCpus);
   if (options.monitors !== false) {
     const targets = buildTargets(current.zones);
     prober.update(targets);
@@ -182,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     reload,
     zones: () => zoneSet,
     health,
+    proberPid: prober.pid,
     close: async () => {
       await prober.stop();
       overrides.stop();

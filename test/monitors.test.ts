@@ -2,6 +2,7 @@
 // monitors probing them, DNS answers following their health.
 
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +162,25 @@ describe("what the prober process sends: RTT averages and states across reloads"
     } finally {
       await s.close();
       o.server.close();
+    }
+  });
+});
+
+describe("the prober process", () => {
+  const linux = process.platform === "linux" && fs.existsSync("/proc/self/sched");
+  it.runIf(linux)("runs under SCHED_IDLE, confined to --prober-cpus", async () => {
+    const s = await startTestServer({ "lb.example.com.json": sampleZone() }, { proberCpus: "0" });
+    try {
+      const pid = s.server.proberPid!;
+      // taskset and chrt set their part and exec the next, keeping the pid: wait for node.
+      for (let i = 0; i < 100 && fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "node"; i++) await new Promise((r) => setTimeout(r, 20));
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      expect(status).toMatch(/^Cpus_allowed_list:\s+0$/m);
+      // policy 5 = SCHED_IDLE: the prober gets a CPU only when the DNS server does not want it.
+      expect(fs.readFileSync(`/proc/${pid}/sched`, "utf8")).toMatch(/^policy\s+:\s+5$/m);
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("probe/worker.js");
+    } finally {
+      await s.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 // gslb serve: load the zones, bind every listen address (UDP and TCP), answer until SIGINT/SIGTERM.
 
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
@@ -30,6 +31,8 @@ Options:
                             (default: geoip-lite's bundled data)
   --no-monitors             run no health checks (origins stay "not yet checked")
   --probe-concurrency N     health probes in flight at most (default ${DEFAULT_PROBE_CONCURRENCY})
+  --prober-cpus LIST        confine the prober process to these CPUs (e.g. 1 or
+                            2-3): with taskset -c 0 gslb serve, DNS has core 0
   --unknown-health up|down  how origins not yet checked count (default up:
                             answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
@@ -54,6 +57,7 @@ export async function serve(argv: string[]): Promise<number> {
     "unknown-health": { type: "string", default: "up" },
     "no-monitors": { type: "boolean" },
     "probe-concurrency": { type: "string" },
+    "prober-cpus": { type: "string" },
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
@@ -69,6 +73,9 @@ export async function serve(argv: string[]): Promise<number> {
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
   const maxConnections = parseInteger("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
   const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
+  const proberCpus = values["prober-cpus"];
+  if (proberCpus !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(proberCpus)) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: expected a CPU list such as 1 or 2-3,6`);
+  if (proberCpus !== undefined && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status !== 0) throw new UsageError("--prober-cpus needs taskset (util-linux), which was not found");
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);
@@ -88,6 +95,7 @@ export async function serve(argv: string[]): Promise<number> {
       unknownHealth,
       monitors: !values["no-monitors"],
       probeConcurrency,
+      proberCpus,
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       tcp: {

@@ -47,12 +47,18 @@ export class ProberThread {
   private nextRound = 0;
   private stopping = false;
 
-  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY) {
+  /**
+   * `cpus`: a CPU list (as taskset takes it, "1" or "2-3,6") the prober is confined to, so that
+   * on a machine with cores to spare the DNS server can have its own (taskset -c 0 gslb serve).
+   */
+  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string) {
     const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
-    const args = [String(concurrency)];
-    this.worker = HAS_CHRT
-      ? spawn("chrt", ["--idle", "0", process.execPath, fileURLToPath(WORKER), ...args], { stdio, serialization: "advanced" })
-      : fork(WORKER, args, { stdio, serialization: "advanced" });
+    const node = [process.execPath, fileURLToPath(WORKER), String(concurrency)];
+    // taskset and chrt each set their attribute and exec the next: the prober keeps one pid.
+    const command = [...(cpus !== undefined ? ["taskset", "-c", cpus] : []), ...(HAS_CHRT ? ["chrt", "--idle", "0"] : []), ...node];
+    this.worker = command[0] === process.execPath
+      ? fork(WORKER, node.slice(2), { stdio, serialization: "advanced" })
+      : spawn(command[0]!, command.slice(1), { stdio, serialization: "advanced" });
     if (!HAS_CHRT) {
       try { os.setPriority(this.worker.pid!, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
     }
@@ -62,6 +68,11 @@ export class ProberThread {
     this.worker.on("error", events.onError);
     this.worker.on("exit", (code, signal) => { if (!this.stopping) events.onError(new Error(`prober process exited (${signal ?? code})`)); });
     this.worker.on("message", (m: FromWorker) => this.receive(m));
+  }
+
+  /** The prober process's pid (for `gslb serve`'s log line and tests). */
+  get pid(): number | undefined {
+    return this.worker.pid;
   }
 
   private receive(m: FromWorker): void {
