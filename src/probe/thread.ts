@@ -43,6 +43,8 @@ export class ProberThread {
   private slots: readonly (readonly number[])[] = [];
   /** Per pool index (rtt.ts's layout): the pool's health slot. */
   private poolSlots: readonly number[] = [];
+  /** Last state heard per target key: a reload that adds a pool on a known target uses it at once. */
+  private readonly known = new Map<string, OriginState>();
   private rounds = new Map<number, () => void>();
   private nextRound = 0;
   private stopping = false;
@@ -83,13 +85,16 @@ export class ProberThread {
       case "transition": {
         const target = this.targets[m.index];
         if (target === undefined) return;
+        this.known.set(target.key, m.to);
         for (const slot of this.slots[m.index]!) this.sink.setState(slot, m.to);
         this.events.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
         return;
       }
       case "snapshot":
         for (let i = 0; i < m.states.length && i < this.slots.length; i++) {
-          for (const slot of this.slots[i]!) this.sink.setState(slot, STATE_CODES[m.states[i]!] ?? "unknown");
+          const state = STATE_CODES[m.states[i]!] ?? "unknown";
+          this.known.set(this.targets[i]!.key, state);
+          for (const slot of this.slots[i]!) this.sink.setState(slot, state);
         }
         this.applyRtt(m.targets, m.pools);
         return;
@@ -114,6 +119,14 @@ export class ProberThread {
     this.targets = targets;
     this.slots = targets.map((t) => t.subscribers.map((s) => healthSlot(healthKey(s.pool, s.origin))));
     this.poolSlots = poolLayout(targets).pools.map(healthSlot);
+    // Before the new zones answer (this runs in the same tick as the swap), every subscriber of a
+    // target already probed gets its state; the prober's snapshot follows and confirms.
+    const keep = new Set(targets.map((t) => t.key));
+    for (const key of this.known.keys()) if (!keep.has(key)) this.known.delete(key);
+    targets.forEach((t, i) => {
+      const state = this.known.get(t.key);
+      if (state !== undefined) for (const slot of this.slots[i]!) this.sink.setState(slot, state);
+    });
     this.send({ kind: "update", generation: this.generation, targets } satisfies ToWorker);
   }
 
