@@ -63,7 +63,7 @@ export interface RunningServer {
   reload(): DirLoad;
   zones(): ZoneSet;
   readonly health: HealthTable;
-  /** The prober process (SCHED_IDLE, and confined to `proberCpus` when given). */
+  /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
   readonly proberPid: number | undefined;
   close(): Promise<void>;
 }
@@ -186,7 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     reload,
     zones: () => zoneSet,
     health,
-    proberPid: prober.pid,
+    get proberPid() { return prober.pid; },
     close: async () => {
       await prober.stop();
       overrides.stop();

@@ -161,6 +161,15 @@ describe("what the prober process sends: RTT averages and states across reloads"
       }
       expect(first).toEqual(["127.0.0.33"]);
       expect(s.server.health.state("lb.example.com/pd", "d")).toBe("up");
+      // A pool no longer monitored loses its RTT average: dynamic_latency must not rank it by a stale one.
+      expect(poolRtt(s, "pc")).not.toBeNull();
+      delete z.pools.pc.monitor;
+      s.writeZone("lb.example.com.json", z);
+      const edited = Date.now();
+      while (poolRtt(s, "pc") !== null) {
+        if (Date.now() - edited > 3000) throw new Error("stale RTT average kept");
+        await new Promise((r) => setTimeout(r, 20));
+      }
     } finally {
       await s.close();
       o.server.close();
@@ -169,6 +178,76 @@ describe("what the prober process sends: RTT averages and states across reloads"
 });
 
 describe("the prober process", () => {
+  it("is started again when it dies, and health keeps following the origins", async () => {
+    const o = await origin("127.0.0.36");
+    const z = sampleZone();
+    Object.assign(z, {
+      monitors: { hc: { type: "http", path: "/", port: o.port, interval: 5, timeout: 1, retries: 0 } },
+      pools: { p: { origins: [{ name: "o", address: "127.0.0.36" }], monitor: "hc" }, spare: { origins: [{ name: "x", address: "192.0.2.99" }] } },
+      load_balancers: { k: { default_pools: ["p"], fallback_pool: "spare" } },
+      networks: {},
+    });
+    delete z.load_balancers.www;
+    const s = await startTestServer({ "lb.example.com.json": z });
+    try {
+      const q = async () => ((await udpQuery(s.port, "k.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      expect(await q()).toEqual(["127.0.0.36"]);
+      const first = s.server.proberPid!;
+      process.kill(first, "SIGKILL");
+      // Meanwhile the last known state stands.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await q()).toEqual(["127.0.0.36"]);
+      const start = Date.now();
+      while (s.server.proberPid === first) {
+        if (Date.now() - start > 3000) throw new Error("prober not restarted");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The new prober probes: a failure is seen within the restart delay + interval + timeout.
+      o.status = 500;
+      while ((await q())[0] !== "192.0.2.99") {
+        if (Date.now() - start > 9000) throw new Error("the restarted prober did not see the failure");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await s.close();
+      o.server.close();
+    }
+  }, 15_000);
+
+  it("a reload that edits a monitor keeps what the old one knew until the new one has a result", async () => {
+    const o = await origin("127.0.0.37");
+    o.status = 500;
+    const z = sampleZone();
+    Object.assign(z, {
+      monitors: { hc: { type: "http", path: "/", port: o.port, interval: 300, timeout: 1, retries: 0 } },
+      pools: { p: { origins: [{ name: "o", address: "127.0.0.37" }], monitor: "hc" }, spare: { origins: [{ name: "x", address: "192.0.2.99" }] } },
+      load_balancers: { k: { default_pools: ["p"], fallback_pool: "spare" } },
+      networks: {},
+    });
+    delete z.load_balancers.www;
+    // Unknown counts as up (the default): forgetting the state would put the down origin back.
+    const s = await startTestServer({ "lb.example.com.json": z }, { watch: true });
+    try {
+      const q = async () => ((await udpQuery(s.port, "k.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      expect(await q()).toEqual(["192.0.2.99"]);
+      z.monitors.hc.path = "/health";
+      z.records.edited = { TXT: "yes" };
+      s.writeZone("lb.example.com.json", z);
+      const start = Date.now();
+      while (((await udpQuery(s.port, "edited.lb.example.com", "TXT")).answers ?? []).length === 0) {
+        if (Date.now() - start > 3000) throw new Error("reload not served");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (let i = 0; i < 10; i++) {
+        expect(await q()).toEqual(["192.0.2.99"]);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await s.close();
+      o.server.close();
+    }
+  });
+
   const linux = process.platform === "linux" && fs.existsSync("/proc/self/sched");
   it.runIf(linux)("runs under SCHED_IDLE, confined to --prober-cpus", async () => {
     const s = await startTestServer({ "lb.example.com.json": sampleZone() }, { proberCpus: "0" });

@@ -75,7 +75,8 @@ export async function serve(argv: string[]): Promise<number> {
   const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
   const proberCpus = values["prober-cpus"];
   if (proberCpus !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(proberCpus)) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: expected a CPU list such as 1 or 2-3,6`);
-  if (proberCpus !== undefined && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status !== 0) throw new UsageError("--prober-cpus needs taskset (util-linux), which was not found");
+  // taskset itself checks the list against the CPUs this process may use.
+  if (proberCpus !== undefined && spawnSync("taskset", ["-c", proberCpus, "true"], { stdio: "ignore" }).status !== 0) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: not CPUs this process may use (or taskset, from util-linux, is missing)`);
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);

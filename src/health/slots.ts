@@ -3,6 +3,8 @@
 // more than an array read (measured: originUp was 7% of the DNS process's CPU under scripts/scale
 // with string keys). A key ("poolId/origin" for an origin, "poolId" for a pool) gets its slot
 // once, at load, and keeps it for the life of the process, so a reload finds the same states.
+// Slots are never freed: the registry grows with the distinct pool and origin names ever loaded
+// (a few bytes each), not with reloads.
 
 const slots = new Map<string, number>();
 

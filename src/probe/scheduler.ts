@@ -121,6 +121,8 @@ export class Prober {
           this.lastSaturatedReport = since;
           this.events.onSaturated?.({ waitedMs, waiting: this.waiting.length, cap: this.concurrency });
         }
+        // Removed by a reload while it waited: give the slot to the next one.
+        if (r.stopped) { this.waiting.shift()?.(); return; }
       }
       this.inFlight++;
       let result: ProbeResult;

@@ -35,8 +35,18 @@ const PROBER_NICE = 10;
 /** Linux SCHED_IDLE through chrt: the prober runs only when the DNS server does not want the CPU. */
 const HAS_CHRT = process.platform === "linux" && spawnSync("chrt", ["--help"], { stdio: "ignore" }).status === 0;
 
+/** A prober that dies is started again after this, doubling up to a minute while it keeps dying. */
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 60_000;
+/** A prober that ran this long before dying was healthy: the next restart waits the minimum again. */
+const HEALTHY_RUN_MS = 60_000;
+
 export class ProberThread {
-  private readonly worker: ChildProcess;
+  private worker!: ChildProcess;
+  private readonly command: readonly string[];
+  private startedAt = 0;
+  private restartDelayMs = RESTART_MIN_MS;
+  private restartTimer: NodeJS.Timeout | null = null;
   private generation = 0;
   private targets: readonly Target[] = [];
   /** Per target index: its subscribers' health slots, found once per update, not per message. */
@@ -54,22 +64,50 @@ export class ProberThread {
    * on a machine with cores to spare the DNS server can have its own (taskset -c 0 gslb serve).
    */
   constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string) {
-    const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
     const node = [process.execPath, fileURLToPath(WORKER), String(concurrency)];
     // taskset and chrt each set their attribute and exec the next: the prober keeps one pid.
-    const command = [...(cpus !== undefined ? ["taskset", "-c", cpus] : []), ...(HAS_CHRT ? ["chrt", "--idle", "0"] : []), ...node];
-    this.worker = command[0] === process.execPath
-      ? fork(WORKER, node.slice(2), { stdio, serialization: "advanced" })
-      : spawn(command[0]!, command.slice(1), { stdio, serialization: "advanced" });
-    if (!HAS_CHRT) {
-      try { os.setPriority(this.worker.pid!, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
+    this.command = [...(cpus !== undefined ? ["taskset", "-c", cpus] : []), ...(HAS_CHRT ? ["chrt", "--idle", "0"] : []), ...node];
+    this.start();
+  }
+
+  private start(): void {
+    const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
+    const [cmd, ...args] = this.command;
+    const worker = cmd === process.execPath
+      ? fork(WORKER, args.slice(1), { stdio, serialization: "advanced" })
+      : spawn(cmd!, args, { stdio, serialization: "advanced" });
+    this.worker = worker;
+    this.startedAt = Date.now();
+    if (!HAS_CHRT && worker.pid !== undefined) {
+      try { os.setPriority(worker.pid, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
     }
     // The prober never keeps the server's process alive by itself.
-    this.worker.unref();
-    this.worker.channel?.unref();
-    this.worker.on("error", events.onError);
-    this.worker.on("exit", (code, signal) => { if (!this.stopping) events.onError(new Error(`prober process exited (${signal ?? code})`)); });
-    this.worker.on("message", (m: FromWorker) => this.receive(m));
+    worker.unref();
+    worker.channel?.unref();
+    worker.on("error", this.events.onError);
+    worker.on("exit", (code, signal) => this.exited(worker, code, signal));
+    worker.on("message", (m: FromWorker) => { if (worker === this.worker) this.receive(m); });
+  }
+
+  /**
+   * Health checks stopping silently would freeze failover: a prober that dies is reported and
+   * started again (with backoff), given the current targets; states stay as they were meanwhile.
+   */
+  private exited(worker: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping || worker !== this.worker) return;
+    if (Date.now() - this.startedAt > HEALTHY_RUN_MS) this.restartDelayMs = RESTART_MIN_MS;
+    this.events.onError(new Error(`prober process exited (${signal ?? code}); restarting it in ${this.restartDelayMs / 1000} s`));
+    // Whoever waits for a first round stops waiting: there will be none from this process.
+    for (const done of this.rounds.values()) done();
+    this.rounds.clear();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.start();
+      if (this.targets.length > 0) this.update(this.targets);
+    }, this.restartDelayMs);
+    this.restartTimer.unref();
+    this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);
   }
 
   /** The prober process's pid (for `gslb serve`'s log line and tests). */
@@ -93,6 +131,9 @@ export class ProberThread {
       case "snapshot":
         for (let i = 0; i < m.states.length && i < this.slots.length; i++) {
           const state = STATE_CODES[m.states[i]!] ?? "unknown";
+          // Not checked yet by this prober (a new target after a monitor edit, or a restarted
+          // prober): the state the table has stands until the first result.
+          if (state === "unknown") continue;
           this.known.set(this.targets[i]!.key, state);
           for (const slot of this.slots[i]!) this.sink.setState(slot, state);
         }
@@ -116,9 +157,15 @@ export class ProberThread {
 
   update(targets: readonly Target[]): void {
     this.generation++;
+    const before = { origins: new Set(this.slots.flat()), pools: new Set(this.poolSlots) };
     this.targets = targets;
     this.slots = targets.map((t) => t.subscribers.map((s) => healthSlot(healthKey(s.pool, s.origin))));
     this.poolSlots = poolLayout(targets).pools.map(healthSlot);
+    // Averages of origins and pools no longer probed must not steer dynamic_latency any more.
+    for (const slot of this.slots.flat()) before.origins.delete(slot);
+    for (const slot of this.poolSlots) before.pools.delete(slot);
+    for (const slot of before.origins) this.sink.setOriginRtt(slot, NaN);
+    for (const slot of before.pools) this.sink.setPoolRtt(slot, NaN);
     // Before the new zones answer (this runs in the same tick as the swap), every subscriber of a
     // target already probed gets its state; the prober's snapshot follows and confirms.
     const keep = new Set(targets.map((t) => t.key));
@@ -141,6 +188,7 @@ export class ProberThread {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     if (this.worker.exitCode !== null || this.worker.signalCode !== null) return;
     const exited = new Promise<void>((r) => this.worker.once("exit", () => r()));
     this.send({ kind: "stop" });
