@@ -105,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
     }, `origin ${t.to}`),
     onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
+    onStalled: (s) => log.warn(s, "prober starved of CPU: results that timed out late were discarded and origins keep their states; give the machine (or --prober-cpus) room"),
     onError: (err) => log.error({ err }, "prober process failed"),
   }, options.probeConcurrency, options.proberCpus);
   if (options.monitors !== false) {

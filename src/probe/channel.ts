@@ -20,4 +20,5 @@ export type FromWorker =
   | { kind: "rtt"; generation: number; targets: Float64Array; pools: Float64Array }
   | { kind: "snapshot"; generation: number; states: Uint8Array; targets: Float64Array; pools: Float64Array }
   | { kind: "firstRoundDone"; id: number }
-  | { kind: "saturated"; waitedMs: number; waiting: number; cap: number };
+  | { kind: "saturated"; waitedMs: number; waiting: number; cap: number }
+  | { kind: "stalled"; discarded: number; reason: string };

@@ -129,6 +129,8 @@ describe("scheduler", () => {
     expect(hits - before).toBeLessThanOrEqual(12);
     expect(transitions).toHaveLength(2);
     prober.stop();
+    // A probe already on the wire may still land; after that, nothing new starts.
+    await new Promise((r) => setTimeout(r, 150));
     const after = hits;
     await new Promise((r) => setTimeout(r, 250));
     expect(hits).toBe(after);
@@ -165,6 +167,34 @@ describe("scheduler", () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]!.cap).toBe(2);
     expect(reports[0]!.waitedMs).toBeGreaterThan(1000);
+  });
+
+  it("a prober stalled past its timeout (CPU-starved) discards the result instead of failing the origin", async () => {
+    // An origin that accepts and never answers: a real timeout, unless the prober itself stalls.
+    const hang = net.createServer(() => {});
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
+    const hangPort = (hang.address() as net.AddressInfo).port;
+    const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); };
+    const s = spec({ port: hangPort, timeoutMs: 200, retries: 2 });
+
+    const pending = probe(s);
+    busy(900); // the prober's event loop gets no CPU: the 200 ms timeout fires ~700 ms late
+    expect(await pending).toMatchObject({ ok: false, stalled: true, reason: expect.stringMatching(/^prober stalled \d+ ms past the timeout$/) });
+
+    const transitions: string[] = [];
+    const stalled: { discarded: number }[] = [];
+    const prober = new Prober({ onTransition: (_t, tr) => transitions.push(tr.to), onStalled: (x) => stalled.push(x) });
+    prober.update([{ ...target("h", "/", 60_000), spec: s }]);
+    const round = prober.firstRound(2000);
+    busy(900);
+    await round;
+    expect(transitions).toEqual([]); // no result: the state stays unknown
+    expect(stalled).toEqual([{ discarded: 1, reason: expect.stringMatching(/^prober stalled/) }]);
+    // Not stalled: the same origin times out for real and goes down.
+    await prober.firstRound(2000);
+    expect(transitions).toEqual(["down"]);
+    prober.stop();
+    hang.close();
   });
 
   it("starts probes an interval apart, however long each took", async () => {

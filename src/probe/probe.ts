@@ -33,7 +33,15 @@ export interface ProbeResult {
   readonly rttMs: number | null;
   /** "200", "timeout after 5000 ms", "connection refused", "status 500", "body mismatch", "TLS: ...". */
   readonly reason: string;
+  /**
+   * The prober itself did not run in time (its timeout fired late: CPU starved, it runs at the
+   * lowest priority), so the origin may well have answered: the result says nothing about it.
+   */
+  readonly stalled?: boolean;
 }
+
+/** A timeout that fires this much later than due means the prober, not the origin, was stalled. */
+export const STALL_TOLERANCE_MS = 500;
 
 const BODY_LIMIT = 64 * 1024;
 const MAX_REDIRECTS = 5;
@@ -43,7 +51,7 @@ export async function probe(spec: ProbeSpec): Promise<ProbeResult> {
   let last: ProbeResult = { ok: false, rttMs: null, reason: "not run" };
   for (let attempt = 0; attempt <= spec.retries; attempt++) {
     last = await once(spec);
-    if (last.ok) return last;
+    if (last.ok || last.stalled) return last;
   }
   return last;
 }
@@ -52,12 +60,26 @@ function once(spec: ProbeSpec): Promise<ProbeResult> {
   return spec.type === "tcp" ? tcpOnce(spec) : httpOnce(spec, spec.path, 0);
 }
 
+/**
+ * The timeout of one attempt. Fired on time: a failure. Fired late: the prober was stalled, so
+ * first let I/O that is already waiting be read (setImmediate runs after the poll phase), and if
+ * nothing settles the attempt, it is stalled, not failed.
+ */
+function deadline(spec: ProbeSpec, start: number, finish: (r: ProbeResult) => void): NodeJS.Timeout {
+  return setTimeout(() => {
+    const lateMs = performance.now() - start - spec.timeoutMs;
+    if (lateMs <= STALL_TOLERANCE_MS) { finish({ ok: false, rttMs: null, reason: `timeout after ${spec.timeoutMs} ms` }); return; }
+    setImmediate(() => finish({ ok: false, rttMs: null, reason: `prober stalled ${Math.round(lateMs)} ms past the timeout`, stalled: true }));
+  }, spec.timeoutMs);
+}
+
 function tcpOnce(spec: ProbeSpec): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const start = performance.now();
     const socket = net.connect({ host: spec.host, port: spec.port });
-    const done = (r: ProbeResult) => { clearTimeout(timer); socket.destroy(); resolve(r); };
-    const timer = setTimeout(() => done({ ok: false, rttMs: null, reason: `timeout after ${spec.timeoutMs} ms` }), spec.timeoutMs);
+    let settled = false;
+    const done = (r: ProbeResult) => { if (!settled) { settled = true; clearTimeout(timer); socket.destroy(); resolve(r); } };
+    const timer = deadline(spec, start, done);
     socket.once("connect", () => done({ ok: true, rttMs: performance.now() - start, reason: "connected" }));
     socket.once("error", (err) => done({ ok: false, rttMs: null, reason: describeError(err) }));
   });
@@ -79,7 +101,7 @@ function httpOnce(spec: ProbeSpec, path: string, redirects: number): Promise<Pro
       ...(spec.type === "https" ? { rejectUnauthorized: !spec.allowInsecure, servername: spec.servername ?? undefined } : {}),
     });
     // One deadline for the whole exchange, body included.
-    const timer = setTimeout(() => finish({ ok: false, rttMs: null, reason: `timeout after ${spec.timeoutMs} ms` }), spec.timeoutMs);
+    const timer = deadline(spec, start, finish);
     req.once("error", (err) => finish({ ok: false, rttMs: null, reason: describeError(err) }));
     req.once("response", (res) => {
       const rtt = performance.now() - start;

@@ -32,6 +32,11 @@ export interface ProberEvents {
    * stretches intervals and failover times; reported at most once a minute.
    */
   onSaturated?(s: { waitedMs: number; waiting: number; cap: number }): void;
+  /**
+   * Results thrown away because the prober itself was stalled (probe.ts: a timeout that fired
+   * late), so the origins' states stand; reported at most once a minute with the count so far.
+   */
+  onStalled?(s: { discarded: number; reason: string }): void;
 }
 
 /** Default cap on probes in flight: 10,000 origins at 15 s whose probes all time out after 5 s need ~3,300. */
@@ -55,6 +60,8 @@ export class Prober {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private lastSaturatedReport = -Infinity;
+  private lastStalledReport = -Infinity;
+  private stalledSinceReport = 0;
 
   constructor(private readonly events: ProberEvents, private readonly concurrency = DEFAULT_PROBE_CONCURRENCY, private readonly random: () => number = Math.random) {}
 
@@ -136,6 +143,18 @@ export class Prober {
         this.waiting.shift()?.();
       }
       if (r.stopped) return;
+      // A stalled prober knows nothing about the origin: one odd CPU-starved second must not
+      // take healthy origins out of the answers. The state stands until a real result.
+      if (result.stalled === true) {
+        this.stalledSinceReport++;
+        const now = Date.now();
+        if (now - this.lastStalledReport > SATURATED_REPORT_EVERY_MS) {
+          this.lastStalledReport = now;
+          this.events.onStalled?.({ discarded: this.stalledSinceReport, reason: result.reason });
+          this.stalledSinceReport = 0;
+        }
+        return;
+      }
       const t = r.monitor.observe(result);
       this.events.onResult?.(r.target, result, r.monitor.state);
       if (t !== null) this.events.onTransition?.(r.target, t);

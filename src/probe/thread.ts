@@ -25,6 +25,7 @@ export interface HealthSink {
 export interface ProberThreadEvents {
   onTransition(target: Target, t: Transition): void;
   onSaturated(s: { waitedMs: number; waiting: number; cap: number }): void;
+  onStalled(s: { discarded: number; reason: string }): void;
   onError(err: Error): void;
 }
 
@@ -118,6 +119,7 @@ export class ProberThread {
   private receive(m: FromWorker): void {
     if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
     if (m.kind === "saturated") { this.events.onSaturated(m); return; }
+    if (m.kind === "stalled") { this.events.onStalled(m); return; }
     if (m.generation !== this.generation) return;
     switch (m.kind) {
       case "transition": {

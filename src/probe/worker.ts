@@ -61,6 +61,7 @@ const prober = new Prober({
     if (index !== undefined) post({ kind: "transition", generation, index, from: tr.from, to: tr.to, reason: tr.reason });
   },
   onSaturated: (s) => post({ kind: "saturated", ...s }),
+  onStalled: (s) => post({ kind: "stalled", ...s }),
 }, concurrency);
 
 function update(gen: number, next: readonly Target[]): void {
