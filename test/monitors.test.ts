@@ -8,7 +8,8 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthSlot } from "../src/health/slots.js";
 import type { Pool } from "../src/steer/types.js";
-import { udpQuery } from "./support/client.js";
+import { answerData } from "./support/client.js";
+import { balancedZone } from "./support/zones.js";
 import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
 
 /** An origin whose health endpoint answers `status` after `delayMs` (both changeable), on its own loopback address. */
@@ -30,14 +31,11 @@ beforeAll(async () => {
   a = await origin("127.0.0.21");
   b = await origin("127.0.0.22", a.port);
   a.status = 500; // down at start: the first round must see it before the first answer
-  const z = sampleZone();
-  Object.assign(z, {
+  const z = balancedZone({
     monitors: { hc: { type: "http", path: "/health", port: a.port, interval: 5, timeout: 1, retries: 0, consecutive_up: 1, consecutive_down: 1 } },
     pools: { pa: { origins: [{ name: "a", address: "127.0.0.21" }], monitor: "hc" }, pb: { origins: [{ name: "b", address: "127.0.0.22" }], monitor: "hc" } },
     load_balancers: { app: { default_pools: ["pa", "pb"], steering_policy: "off" } },
-    networks: {},
   });
-  delete z.load_balancers.www;
   t = await startTestServer({ "lb.example.com.json": z });
 }, 20_000);
 afterAll(async () => { await t.close(); a.server.close(); b.server.close(); });
@@ -45,7 +43,7 @@ afterAll(async () => { await t.close(); a.server.close(); b.server.close(); });
 /** A pool's RTT average as the server's health table has it. */
 const poolRtt = (s: TestServer, pool: string) => s.server.health.poolRtt({ healthSlot: healthSlot(`lb.example.com/${pool}`) } as Pool);
 
-const answer = async () => ((await udpQuery(t.port, "app.lb.example.com")).answers ?? []).map((r: any) => r.data);
+const answer = () => answerData(t.port, "app.lb.example.com");
 async function until(expected: string[], limitMs: number): Promise<number> {
   const start = Date.now();
   for (;;) {
@@ -99,17 +97,14 @@ describe("what the prober process sends: RTT averages and states across reloads"
     const slow = await origin("127.0.0.31");
     const fast = await origin("127.0.0.32", slow.port);
     slow.delayMs = 200;
-    const z = sampleZone();
-    Object.assign(z, {
+    const z = balancedZone({
       monitors: { hc: { type: "http", path: "/", port: slow.port, interval: 5, timeout: 2, retries: 0 } },
       pools: { ps: { origins: [{ name: "s", address: "127.0.0.31" }], monitor: "hc" }, pf: { origins: [{ name: "f", address: "127.0.0.32" }], monitor: "hc" } },
       load_balancers: { lat: { default_pools: ["ps", "pf"], steering_policy: "dynamic_latency" } },
-      networks: {},
     });
-    delete z.load_balancers.www;
     const s = await startTestServer({ "lb.example.com.json": z });
     try {
-      const lat = async () => ((await udpQuery(s.port, "lat.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      const lat = () => answerData(s.port, "lat.lb.example.com");
       // The first round's averages arrive before the sockets answer.
       expect(await lat()).toEqual(["127.0.0.32"]);
       expect(poolRtt(s, "ps")).toBeGreaterThan(150);
@@ -132,8 +127,7 @@ describe("what the prober process sends: RTT averages and states across reloads"
 
   it("a reload that adds a pool on an origin already probed knows its state at once, not an interval later", async () => {
     const o = await origin("127.0.0.33");
-    const z = sampleZone();
-    Object.assign(z, {
+    const z = balancedZone({
       // A long interval: within this test the only probe is the first round.
       monitors: { hc: { type: "http", path: "/", port: o.port, interval: 300, timeout: 1, retries: 0 } },
       pools: {
@@ -141,12 +135,10 @@ describe("what the prober process sends: RTT averages and states across reloads"
         spare: { origins: [{ name: "x", address: "192.0.2.99" }] },
       },
       load_balancers: { c: { default_pools: ["pc"], fallback_pool: "spare" } },
-      networks: {},
     });
-    delete z.load_balancers.www;
     const s = await startTestServer({ "lb.example.com.json": z }, { watch: true, unknownHealth: "down" });
     try {
-      const q = async (name: string) => ((await udpQuery(s.port, `${name}.lb.example.com`)).answers ?? []).map((r: any) => r.data);
+      const q = (name: string) => answerData(s.port, `${name}.lb.example.com`);
       expect(await q("c")).toEqual(["127.0.0.33"]);
       z.pools.pd = { origins: [{ name: "d", address: "127.0.0.33" }], monitor: "hc" };
       z.load_balancers.d = { default_pools: ["pd"], fallback_pool: "spare" };
@@ -178,19 +170,68 @@ describe("what the prober process sends: RTT averages and states across reloads"
 });
 
 describe("the prober process", () => {
+  it("keeps at most --probe-concurrency probes in flight", async () => {
+    let inFlight = 0, maxInFlight = 0, served = 0;
+    const slow = http.createServer((_req, res) => {
+      inFlight++; maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => { inFlight--; served++; res.end("ok"); }, 150);
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+    const port = (slow.address() as net.AddressInfo).port;
+    // Six targets (distinct paths make distinct monitors) on one origin, all probed in the first round.
+    const monitors = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`m${i}`, { type: "http", path: `/${i}`, port, interval: 300, timeout: 2, retries: 0 }]));
+    const pools = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`p${i}`, { origins: [{ name: "o", address: "127.0.0.1" }], monitor: `m${i}` }]));
+    const s = await startTestServer({ "lb.example.com.json": balancedZone({ monitors, pools, load_balancers: { c: { default_pools: ["p0"] } } }) }, { probeConcurrency: 2 });
+    try {
+      expect(served).toBe(6);
+      expect(maxInFlight).toBe(2);
+    } finally {
+      await s.close();
+      slow.close();
+    }
+  });
+
+  it("a prober stopped while a probe is in flight does not fail the origin when it resumes", async () => {
+    let hang = false, probing: () => void = () => {};
+    const o = http.createServer((_req, res) => { if (hang) probing(); else res.end("ok"); });
+    await new Promise<void>((r) => o.listen(0, "127.0.0.38", () => r()));
+    const port = (o.address() as net.AddressInfo).port;
+    const z = balancedZone({
+      monitors: { hc: { type: "http", path: "/", port, interval: 5, timeout: 1, retries: 0 } },
+      pools: { p: { origins: [{ name: "o", address: "127.0.0.38" }], monitor: "hc" } },
+      load_balancers: { k: { default_pools: ["p"] } },
+    });
+    const s = await startTestServer({ "lb.example.com.json": z });
+    try {
+      expect(s.server.health.state("lb.example.com/p", "o")).toBe("up");
+      // The next probe hangs; the moment it arrives, the prober loses the CPU for 2.5 s, so its
+      // 1 s timeout fires late: that result says nothing about the origin.
+      hang = true;
+      const pid = s.server.proberPid!;
+      await new Promise<void>((r) => { probing = r; });
+      process.kill(pid, "SIGSTOP");
+      await new Promise((r) => setTimeout(r, 2500));
+      process.kill(pid, "SIGCONT");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.server.health.state("lb.example.com/p", "o")).toBe("up");
+      expect(await answerData(s.port, "k.lb.example.com")).toEqual(["127.0.0.38"]);
+    } finally {
+      await s.close();
+      o.closeAllConnections();
+      o.close();
+    }
+  }, 15_000);
+
   it("is started again when it dies, and health keeps following the origins", async () => {
     const o = await origin("127.0.0.36");
-    const z = sampleZone();
-    Object.assign(z, {
+    const z = balancedZone({
       monitors: { hc: { type: "http", path: "/", port: o.port, interval: 5, timeout: 1, retries: 0 } },
       pools: { p: { origins: [{ name: "o", address: "127.0.0.36" }], monitor: "hc" }, spare: { origins: [{ name: "x", address: "192.0.2.99" }] } },
       load_balancers: { k: { default_pools: ["p"], fallback_pool: "spare" } },
-      networks: {},
     });
-    delete z.load_balancers.www;
     const s = await startTestServer({ "lb.example.com.json": z });
     try {
-      const q = async () => ((await udpQuery(s.port, "k.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      const q = () => answerData(s.port, "k.lb.example.com");
       expect(await q()).toEqual(["127.0.0.36"]);
       const first = s.server.proberPid!;
       process.kill(first, "SIGKILL");
@@ -217,24 +258,21 @@ describe("the prober process", () => {
   it("a reload that edits a monitor keeps what the old one knew until the new one has a result", async () => {
     const o = await origin("127.0.0.37");
     o.status = 500;
-    const z = sampleZone();
-    Object.assign(z, {
+    const z = balancedZone({
       monitors: { hc: { type: "http", path: "/", port: o.port, interval: 300, timeout: 1, retries: 0 } },
       pools: { p: { origins: [{ name: "o", address: "127.0.0.37" }], monitor: "hc" }, spare: { origins: [{ name: "x", address: "192.0.2.99" }] } },
       load_balancers: { k: { default_pools: ["p"], fallback_pool: "spare" } },
-      networks: {},
     });
-    delete z.load_balancers.www;
     // Unknown counts as up (the default): forgetting the state would put the down origin back.
     const s = await startTestServer({ "lb.example.com.json": z }, { watch: true });
     try {
-      const q = async () => ((await udpQuery(s.port, "k.lb.example.com")).answers ?? []).map((r: any) => r.data);
+      const q = () => answerData(s.port, "k.lb.example.com");
       expect(await q()).toEqual(["192.0.2.99"]);
       z.monitors.hc.path = "/health";
       z.records.edited = { TXT: "yes" };
       s.writeZone("lb.example.com.json", z);
       const start = Date.now();
-      while (((await udpQuery(s.port, "edited.lb.example.com", "TXT")).answers ?? []).length === 0) {
+      while ((await answerData(s.port, "edited.lb.example.com", "TXT")).length === 0) {
         if (Date.now() - start > 3000) throw new Error("reload not served");
         await new Promise((r) => setTimeout(r, 20));
       }

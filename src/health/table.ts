@@ -36,6 +36,10 @@ export class HealthTable implements HealthView {
     this.setState(healthSlot(healthKey(pool, origin)), state);
   }
 
+  stateAt(slot: number): OriginState {
+    return STATE_CODES[this.states[slot] ?? UNKNOWN]!;
+  }
+
   /** The prober's writes, by slot (see slots.ts). */
   setState(slot: number, state: OriginState): void {
     if (slot >= this.states.length) this.states = grow(this.states, slot, 0);
@@ -44,7 +48,7 @@ export class HealthTable implements HealthView {
 
   state(pool: string, origin: string): OriginState {
     const slot = existingSlot(healthKey(pool, origin));
-    return STATE_CODES[slot === undefined ? UNKNOWN : this.states[slot] ?? UNKNOWN]!;
+    return slot === undefined ? "unknown" : this.stateAt(slot);
   }
 
   /** RTT averages (ms) of successful probes; the prober keeps the EWMA (probe/rtt.ts). */

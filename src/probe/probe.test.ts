@@ -113,7 +113,7 @@ describe("state machine", () => {
 
 describe("scheduler", () => {
   const target = (key: string, path: string, intervalMs = 100): Target => ({
-    key, spec: spec({ path }), intervalMs, consecutiveUp: 1, consecutiveDown: 1, subscribers: [{ pool: "z/p", origin: key }],
+    key, spec: spec({ path }), intervalMs, consecutiveUp: 1, consecutiveDown: 1, subscribers: [{ pool: "z/p", origin: key, slot: -1, poolSlot: -1 }],
   });
 
   it("probes each target on its own timer, reports transitions once, stops cleanly", async () => {

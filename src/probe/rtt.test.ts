@@ -12,11 +12,12 @@ describe("RTT averages", () => {
 
   it("lays pools out by first appearance, each pool once per target", () => {
     const layout = poolLayout([
-      { subscribers: [{ pool: "z/b" }, { pool: "z/a" }, { pool: "z/b" }] },
-      { subscribers: [{ pool: "z/c" }] },
-      { subscribers: [{ pool: "z/a" }] },
+      { subscribers: [{ pool: "z/b", poolSlot: 7 }, { pool: "z/a", poolSlot: 3 }, { pool: "z/b", poolSlot: 7 }] },
+      { subscribers: [{ pool: "z/c", poolSlot: 9 }] },
+      { subscribers: [{ pool: "z/a", poolSlot: 3 }] },
     ]);
     expect(layout.pools).toEqual(["z/b", "z/a", "z/c"]);
+    expect(layout.poolSlots).toEqual([7, 3, 9]);
     expect(layout.poolsOf).toEqual([[0, 1], [2], [1]]);
   });
 });

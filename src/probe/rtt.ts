@@ -14,23 +14,25 @@ export function ewma(previous: number | undefined, sampleMs: number): number {
  * the same target list, so pool averages travel as a number array, not as strings.
  */
 export interface PoolLayout {
-  /** Pool ids ("zone/pool") in order of first appearance. */
+  /** Pool ids ("zone/pool") in order of first appearance, and their health-table slots. */
   readonly pools: readonly string[];
+  readonly poolSlots: readonly number[];
   /** For each target index: the indices of its pools, each once. */
   readonly poolsOf: readonly (readonly number[])[];
 }
 
-export function poolLayout(targets: readonly { readonly subscribers: readonly { readonly pool: string }[] }[]): PoolLayout {
+export function poolLayout(targets: readonly { readonly subscribers: readonly { readonly pool: string; readonly poolSlot: number }[] }[]): PoolLayout {
   const index = new Map<string, number>();
   const pools: string[] = [];
+  const poolSlots: number[] = [];
   const poolsOf = targets.map((t) => {
     const mine = new Set<number>();
     for (const s of t.subscribers) {
       let i = index.get(s.pool);
-      if (i === undefined) { index.set(s.pool, (i = pools.length)); pools.push(s.pool); }
+      if (i === undefined) { index.set(s.pool, (i = pools.length)); pools.push(s.pool); poolSlots.push(s.poolSlot); }
       mine.add(i);
     }
     return [...mine];
   });
-  return { pools, poolsOf };
+  return { pools, poolSlots, poolsOf };
 }

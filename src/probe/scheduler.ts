@@ -10,6 +10,9 @@ export interface Subscriber {
   /** Pool id ("zone/pool") and origin name, as the health table keys them. */
   readonly pool: string;
   readonly origin: string;
+  /** The origin's and the pool's slots in the health table, as the config loader assigned them. */
+  readonly slot: number;
+  readonly poolSlot: number;
 }
 
 export interface Target {

@@ -20,7 +20,7 @@ export function buildTargets(zones: readonly Zone[]): Target[] {
         const key = JSON.stringify([m, spec.host, spec.port]);
         let entry = byKey.get(key);
         if (entry === undefined) byKey.set(key, (entry = { spec, m, subscribers: [] }));
-        entry.subscribers.push({ pool: pool.id, origin: origin.name });
+        entry.subscribers.push({ pool: pool.id, origin: origin.name, slot: origin.healthSlot, poolSlot: pool.healthSlot });
       }
     }
   }

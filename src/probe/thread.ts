@@ -9,7 +9,6 @@ import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import type { OriginState } from "../health/table.js";
-import { healthKey, healthSlot } from "../health/slots.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
@@ -17,6 +16,7 @@ import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
 /** Where health goes on the server's side: the health table, by slot (health/slots.ts). */
 export interface HealthSink {
+  stateAt(slot: number): OriginState;
   setState(slot: number, state: OriginState): void;
   setOriginRtt(slot: number, ms: number): void;
   setPoolRtt(slot: number, ms: number): void;
@@ -54,8 +54,6 @@ export class ProberThread {
   private slots: readonly (readonly number[])[] = [];
   /** Per pool index (rtt.ts's layout): the pool's health slot. */
   private poolSlots: readonly number[] = [];
-  /** Last state heard per target key: a reload that adds a pool on a known target uses it at once. */
-  private readonly known = new Map<string, OriginState>();
   private rounds = new Map<number, () => void>();
   private nextRound = 0;
   private stopping = false;
@@ -125,7 +123,6 @@ export class ProberThread {
       case "transition": {
         const target = this.targets[m.index];
         if (target === undefined) return;
-        this.known.set(target.key, m.to);
         for (const slot of this.slots[m.index]!) this.sink.setState(slot, m.to);
         this.events.onTransition(target, { from: m.from, to: m.to, reason: m.reason });
         return;
@@ -136,7 +133,6 @@ export class ProberThread {
           // Not checked yet by this prober (a new target after a monitor edit, or a restarted
           // prober): the state the table has stands until the first result.
           if (state === "unknown") continue;
-          this.known.set(this.targets[i]!.key, state);
           for (const slot of this.slots[i]!) this.sink.setState(slot, state);
         }
         this.applyRtt(m.targets, m.pools);
@@ -160,21 +156,22 @@ export class ProberThread {
   update(targets: readonly Target[]): void {
     this.generation++;
     const before = { origins: new Set(this.slots.flat()), pools: new Set(this.poolSlots) };
+    const slotsBefore = new Map(this.targets.map((t, i) => [t.key, this.slots[i]!]));
     this.targets = targets;
-    this.slots = targets.map((t) => t.subscribers.map((s) => healthSlot(healthKey(s.pool, s.origin))));
-    this.poolSlots = poolLayout(targets).pools.map(healthSlot);
+    this.slots = targets.map((t) => t.subscribers.map((s) => s.slot));
+    this.poolSlots = poolLayout(targets).poolSlots;
     // Averages of origins and pools no longer probed must not steer dynamic_latency any more.
     for (const slot of this.slots.flat()) before.origins.delete(slot);
     for (const slot of this.poolSlots) before.pools.delete(slot);
     for (const slot of before.origins) this.sink.setOriginRtt(slot, NaN);
     for (const slot of before.pools) this.sink.setPoolRtt(slot, NaN);
-    // Before the new zones answer (this runs in the same tick as the swap), every subscriber of a
-    // target already probed gets its state; the prober's snapshot follows and confirms.
-    const keep = new Set(targets.map((t) => t.key));
-    for (const key of this.known.keys()) if (!keep.has(key)) this.known.delete(key);
+    // Before the new zones answer (this runs in the same tick as the swap), a new subscriber of a
+    // target already probed gets the state its other subscribers have; the snapshot confirms.
     targets.forEach((t, i) => {
-      const state = this.known.get(t.key);
-      if (state !== undefined) for (const slot of this.slots[i]!) this.sink.setState(slot, state);
+      const known = slotsBefore.get(t.key)?.[0];
+      if (known === undefined) return;
+      const state = this.sink.stateAt(known);
+      if (state !== "unknown") for (const slot of this.slots[i]!) this.sink.setState(slot, state);
     });
     this.send({ kind: "update", generation: this.generation, targets } satisfies ToWorker);
   }

@@ -14,7 +14,7 @@ const RTT_PUBLISH_MS = 1000;
 let generation = 0;
 let targets: readonly Target[] = [];
 let indexOf = new Map<string, number>();
-let layout: PoolLayout = { pools: [], poolsOf: [] };
+let layout: PoolLayout = { pools: [], poolSlots: [], poolsOf: [] };
 // Averages by target key and pool id: a reload that keeps a target or a pool keeps its average.
 const targetRtt = new Map<string, number>();
 const poolRtt = new Map<string, number>();

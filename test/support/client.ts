@@ -86,3 +86,8 @@ export function ednsOptions(p: DecodedPacket): { code: number; data: Buffer }[] 
   const o = (p.additionals ?? []).find((r: any) => r.type === "OPT") as any;
   return o === undefined ? null : o.options.map((x: any) => ({ code: x.code, data: x.data }));
 }
+
+/** The data of the answers to an A (or `type`) query over UDP, in the order given. */
+export async function answerData(port: number, name: string, type = "A"): Promise<string[]> {
+  return ((await udpQuery(port, name, type)).answers ?? []).map((r: any) => r.data);
+}

@@ -47,3 +47,8 @@ export function childZone(): Record<string, any> {
     records: { "@": { NS: ["ns"] }, ns: { A: "192.0.2.99" }, www: { A: "192.0.2.98" } },
   };
 }
+
+/** The sample zone with a test's own monitors, pools and load balancers in place of its load balancing. */
+export function balancedZone(balancing: { monitors?: object; pools: object; load_balancers: object }): Record<string, any> {
+  return Object.assign(sampleZone(), { monitors: {}, networks: {} }, balancing);
+}
