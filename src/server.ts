@@ -14,6 +14,7 @@ import { DEFAULT_EDNS_UDP_OCTETS } from "./wire/constants.js";
 import { typeName } from "./wire/constants.js";
 import { ZoneSet } from "./zone/zoneset.js";
 import { HealthTable } from "./health/table.js";
+import type { Balancing } from "./balancing/model.js";
 import { geoipLite, mmdb, type GeoProvider } from "./locate/geoip.js";
 import { ProberThread } from "./probe/thread.js";
 import { OverrideManager } from "./health/overrides.js";
@@ -62,6 +63,8 @@ export interface RunningServer {
   /** Reread the zones directory now; a file that fails keeps its last good version. */
   reload(): DirLoad;
   zones(): ZoneSet;
+  /** Each zone's load balancing, by origin. */
+  balancing(): ReadonlyMap<string, Balancing>;
   readonly health: HealthTable;
   /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
   readonly proberPid: number | undefined;
@@ -78,17 +81,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let zoneSet = new ZoneSet(current.zones);
 
   const health = options.health ?? new HealthTable(options.unknownHealth ?? "up");
+  health.bind(current.balancing.values());
   // Operator overrides beside the zones, reloaded with them.
   const overrides = new OverrideManager(health);
   const overridesFile = path.join(options.zonesDir, "_overrides.json");
   const loadOverrides = () => {
-    for (const e of overrides.load(overridesFile, current.zones)) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
+    for (const e of overrides.load(overridesFile, current.balancing)) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
     const active = overrides.active();
     if (active.size > 0) log.info({ overrides: Object.fromEntries(active) }, "overrides in force");
   };
   loadOverrides();
   // GeoIP only when some zone has load balancers: geoip-lite holds ~110 MB of tables.
-  const hasBalancers = () => current.zones.some((z) => z.balancing.balancers.size > 0);
+  const hasBalancers = () => [...current.balancing.values()].some((b) => b.balancers.size > 0);
   let geo: GeoProvider | null = null;
   const loadGeo = async () => {
     if (geo !== null || (!hasBalancers() && options.geoipMmdb === undefined)) return;
@@ -101,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
   const prober = new ProberThread(health, {
     onTransition: (target, t) => log.info({
-      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${target.spec.type === "tcp" ? "" : target.spec.path}`,
+      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${"path" in target.spec ? target.spec.path : ""}`,
       origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
     }, `origin ${t.to}`),
     onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
@@ -109,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onError: (err) => log.error({ err }, "prober process failed"),
   }, options.probeConcurrency, options.proberCpus);
   if (options.monitors !== false) {
-    const targets = buildTargets(current.zones);
+    const targets = buildTargets(current.balancing.values(), health);
     prober.update(targets);
     if (targets.length > 0) {
       const started = Date.now();
@@ -131,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       steering,
     },
     zoneSet,
+    current.balancing,
     onOutcome,
     (err: unknown, peer: Peer) => log.error({ err, client: peer.address, transport: peer.transport }, "query failed: answered SERVFAIL"),
   );
@@ -160,8 +165,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     zoneSet = new ZoneSet(current.zones);
     // geoip-lite loads synchronously; a reload that brings the first load balancer loads it.
     if (geo === null && hasBalancers()) void loadGeo().catch((err) => log.error({ err }, "geoip load failed"));
-    responder.setZones(zoneSet);
-    if (options.monitors !== false) prober.update(buildTargets(current.zones));
+    health.bind(current.balancing.values());
+    responder.setZones(zoneSet, current.balancing);
+    if (options.monitors !== false) prober.update(buildTargets(current.balancing.values(), health));
     loadOverrides();
     return current;
   };
@@ -186,6 +192,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     addresses,
     reload,
     zones: () => zoneSet,
+    balancing: () => current.balancing,
     health,
     get proberPid() { return prober.pid; },
     close: async () => {
@@ -201,6 +208,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 function loadAndReport(dir: string, previous: DirLoad | undefined, log: Logger): DirLoad {
   const load = loadZoneDir(dir, previous?.results);
   for (const e of load.errors) log.error({ file: e.file, path: e.path }, `zone file error: ${e.file}: ${e.path}: ${e.message}`);
+  // Warnings once per version of a file, not on every reload.
+  for (const [file, r] of load.results) {
+    if (previous?.results.get(file) === r) continue;
+    for (const w of r.warnings) log.warn({ file: w.file, path: w.path }, `zone file warning: ${w.file}: ${w.path}: ${w.message}`);
+  }
   for (const z of load.zones) {
     const before = previous?.zones.find((p) => p.origin === z.origin);
     if (before !== z) log.info({ zone: z.origin, serial: z.serial, file: z.source, names: z.nodes.size }, "zone loaded");

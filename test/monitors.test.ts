@@ -6,8 +6,6 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { healthSlot } from "../src/health/slots.js";
-import type { Pool } from "../src/steer/types.js";
 import { answerData } from "./support/client.js";
 import { balancedZone } from "./support/zones.js";
 import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
@@ -41,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => { await t.close(); a.server.close(); b.server.close(); });
 
 /** A pool's RTT average as the server's health table has it. */
-const poolRtt = (s: TestServer, pool: string) => s.server.health.poolRtt({ healthSlot: healthSlot(`lb.example.com/${pool}`) } as Pool);
+const poolRtt = (s: TestServer, pool: string) => { const b = s.server.balancing().get("lb.example.com")!; return s.server.health.view(b).poolRtt(b.pools.get(pool)!); };
 
 const answer = () => answerData(t.port, "app.lb.example.com");
 async function until(expected: string[], limitMs: number): Promise<number> {

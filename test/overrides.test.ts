@@ -29,7 +29,7 @@ describe("overrides", () => {
     expect(await german()).toEqual(US);
     write([{ zone: "lb.example.com", pool: "eu-west", state: "drain" }]);
     expect(await german()).toEqual(US);
-    expect(t.server.health.poolHealthy(t.server.zones().zones[0]!.balancing.pools.get("eu-west")!)).toBe(true);
+    expect(t.server.health.view(t.server.balancing().get("lb.example.com")!).poolHealthy(t.server.balancing().get("lb.example.com")!.pools.get("eu-west")!)).toBe(true);
     write([]);
     expect(await german()).toEqual(EU);
   });
@@ -69,11 +69,14 @@ describe("overrides", () => {
   it("name the file, path and reason of each problem", () => {
     const file = path.join(t.dir, "_check.json");
     const m = new OverrideManager(new HealthTable());
-    const errorsFor = (overrides: unknown) => { fs.writeFileSync(file, JSON.stringify({ overrides })); return m.load(file, t.server.zones().zones).map((e) => `${e.path}: ${e.message}`); };
-    expect(errorsFor([{ zone: "lb.example.com", pool: "eu-wst", state: "down" }])).toEqual(['overrides[0].pool: zone lb.example.com has no pool "eu-wst"']);
+    const errorsFor = (overrides: unknown) => { fs.writeFileSync(file, JSON.stringify({ overrides })); return m.load(file, t.server.balancing()).map((e) => `${e.path}: ${e.message}`); };
+    expect(errorsFor([{ zone: "lb.example.com", pool: "eu-wst", state: "down" }])).toEqual(['overrides[0].pool: zone lb.example.com has no pool "eu-wst" (did you mean "eu-west"?)']);
     expect(errorsFor([{ zone: "lb.example.com", pool: "eu-west", origin: "nope", state: "down" }])).toEqual(['overrides[0].origin: pool eu-west has no origin "nope"']);
     expect(errorsFor([{ zone: "lb.example.com", pool: "eu-west", state: "down", schedule: "0 2 * * 0" }])).toEqual(["overrides[0]: a schedule needs a duration, and a duration a schedule"]);
     expect(errorsFor([{ zone: "lb.example.com", pool: "eu-west", state: "off" }])[0]).toMatch(/^overrides\[0\]\.state: /);
+    expect(errorsFor([{ zone: "lb.exmple.com", pool: "eu-west", state: "down" }])).toEqual(['overrides[0].zone: no zone lb.exmple.com is served (did you mean "lb.example.com"?)']);
+    expect(errorsFor([{ zone: "lb.example.com", pool: "eu-west", state: "down", schedule: "99 * * * *", duration: "1h" }])).toEqual(['overrides[0].schedule: not a cron expression: "99 * * * *"']);
+    expect(errorsFor([{ zone: "lb.example.com", pool: "eu-west", stat: "down" }])[0]).toBe('overrides[0].stat: unknown key "stat" (did you mean "state"?)');
     m.stop();
   });
 });

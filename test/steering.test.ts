@@ -84,9 +84,10 @@ describe("geo steering", () => {
   it("fails over in list order, then to the fallback pool, and never answers from a down pool", async () => {
     try {
       setPool("eu-west", ["euw1"], "down");
-      // WEU's list goes on to us-east; IE's list has only eu-west, then region WEU → us-east.
+      // WEU's list goes on to us-east; IE's list has only eu-west: all of it down → the fallback
+      // pool (Cloudflare: mapped pools all down → fallback_pool, not the next mapping).
       expect(addrs(await ask("www.lb.example.com", "10.20.1.0"))).toEqual(["A 192.0.2.10"]);
-      expect(addrs(await ask("www.lb.example.com", "87.32.10.0"))).toEqual(["A 192.0.2.10"]);
+      expect(addrs(await ask("www.lb.example.com", "87.32.10.0"))).toEqual(["A 203.0.113.10"]);
       setPool("us-east", ["use1", "use2"], "down");
       expect(addrs(await ask("www.lb.example.com", "10.20.1.0"))).toEqual(["A 203.0.113.10"]);
       expect(addrs(await ask("failover.lb.example.com", null))).toEqual(["A 203.0.113.10"]);
@@ -99,9 +100,12 @@ describe("geo steering", () => {
     }
   });
 
-  it("answers AAAA from the pool's IPv6 origins, NODATA with SOA when it has none, NODATA for other types", async () => {
+  it("answers AAAA from the pool's IPv6 origins, the next pool's when it has none, NODATA when none can; NODATA for other types", async () => {
     expect(addrs(await ask("www.lb.example.com", "133.1.1.0", "AAAA"))).toEqual(["AAAA 2001:db8::10"]);
-    const none = await ask("www.lb.example.com", "10.20.1.0", "AAAA");
+    // WEU: eu-west has no IPv6 origin, so its list goes on to us-east.
+    expect(addrs(await ask("www.lb.example.com", "10.20.1.0", "AAAA"))).toEqual(["AAAA 2001:db8::10"]);
+    // IE: eu-west only, then the fallback (backup, IPv4 only): nothing can answer AAAA.
+    const none = await ask("www.lb.example.com", "87.32.10.0", "AAAA");
     expect((none as any).rcode).toBe("NOERROR");
     expect(none.answers).toEqual([]);
     expect(none.authorities!.map((r: any) => r.type)).toEqual(["SOA"]);

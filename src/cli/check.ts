@@ -1,15 +1,22 @@
-// gslb check: validate zone files without serving. Problems as "file: path: reason" on stderr
-// (exit 1); when all is well, one summary line per zone on stdout (exit 0).
+// gslb check: the whole pre-flight, without serving. Problems as "file: path: reason" on stderr
+// (exit 1), schema and references alike in one run; warnings ("file: path: warning: ...", fields
+// that have no effect here) do not fail the check; when all is well, one summary line per zone on
+// stdout (exit 0). A directory's _overrides.json is checked against its zones.
 
 import fs from "node:fs";
-import { loadZoneDir, loadZoneFile, type ConfigError, type ZoneFileResult } from "../config/load.js";
+import path from "node:path";
+import { loadZoneDir, loadZoneFile, type ZoneFileResult } from "../config/load.js";
+import { parseOverrides } from "../health/overrides.js";
+import type { ConfigError } from "../problems/problems.js";
 import { parseFlags } from "./args.js";
 
 export const CHECK_HELP = `Usage: gslb check [DIR|FILE]...
 
-Validate zone files without serving them (default: ./zones). Every problem is
-printed as "file: path: reason"; exit status 1 if there is any, else 0 with one
-summary line per zone.
+Validate zone files without serving them (default: ./zones), and a directory's
+_overrides.json against its zones. Every problem is printed as "file: path:
+reason"; exit status 1 if there is any, else 0 with one summary line per zone.
+Fields that are accepted but have no effect here (Cloudflare proxy features)
+are printed as warnings and do not fail the check.
 
 Options:
   -h, --help   this text
@@ -23,18 +30,25 @@ export async function check(argv: string[]): Promise<number> {
   }
   const results: ZoneFileResult[] = [];
   const errors: ConfigError[] = [];
+  const warnings: ConfigError[] = [];
   for (const target of positionals.length > 0 ? positionals : ["./zones"]) {
     if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
       const load = loadZoneDir(target);
       results.push(...load.results.values());
       errors.push(...load.errors);
+      warnings.push(...load.warnings);
+      const overrides = path.join(target, "_overrides.json");
+      if (fs.existsSync(overrides)) errors.push(...parseOverrides(overrides, fs.readFileSync(overrides, "utf8"), load.balancing).errors);
     } else {
       const r = loadZoneFile(target);
       results.push(r);
       errors.push(...r.errors);
+      warnings.push(...r.warnings);
     }
   }
-  for (const e of errors) process.stderr.write(`${e.file}: ${e.path === "" ? "" : `${e.path}: `}${e.message}\n`);
+  const line = (e: ConfigError, tag = "") => `${e.file}: ${e.path === "" ? "" : `${e.path}: `}${tag}${e.message}\n`;
+  for (const w of warnings) process.stderr.write(line(w, "warning: "));
+  for (const e of errors) process.stderr.write(line(e));
   if (errors.length > 0) {
     process.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} found\n`);
     return 1;
@@ -46,7 +60,8 @@ export async function check(argv: string[]): Promise<number> {
   for (const r of results) {
     const z = r.zone!;
     const rrsets = [...z.nodes.values()].reduce((n, node) => n + node.rrsets.size, 0);
-    process.stdout.write(`${r.file}: ${z.origin} serial ${z.serial}, ${z.nodes.size} names, ${rrsets} RRsets\n`);
+    const lbs = r.balancing!.balancers.size;
+    process.stdout.write(`${r.file}: ${z.origin} serial ${z.serial}, ${z.nodes.size} names, ${rrsets} RRsets${lbs > 0 ? `, ${lbs} load balancer${lbs === 1 ? "" : "s"}, ${r.balancing!.pools.size} pools` : ""}\n`);
   }
   return 0;
 }

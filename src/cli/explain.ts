@@ -6,7 +6,7 @@ import { geoipLite, mmdb } from "../locate/geoip.js";
 import { Locator } from "../locate/locate.js";
 import { regionName } from "../locate/regions.js";
 import { HealthTable } from "../health/table.js";
-import { steer, type Explanation } from "../steer/answer.js";
+import { steer, type Explanation } from "../balancing/steer.js";
 import { RRType, typeName } from "../wire/constants.js";
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from "../wire/ip.js";
 import { masked } from "../locate/networks.js";
@@ -62,25 +62,26 @@ export async function explain(argv: string[]): Promise<number> {
     process.stdout.write(out.join("\n") + "\n");
     return 0;
   }
-  const { lb, zone, family } = result.balancer;
+  const { name: lbName, owner, zone, family } = result.balancer;
+  const balancing = load.balancing.get(zone.origin)!;
   const geo = values["geoip-mmdb"] !== undefined ? await mmdb(values["geoip-mmdb"]) : geoipLite();
-  const last = result.answers[result.answers.length - 1];
-  const owner = last?.type === RRType.CNAME ? (last.data as string) : name;
-  const { records, explanation } = steer(lb, zone.balancing.pools, family, owner, values.client!, ecs, new Locator(zone.balancing.networks, geo), { health: new HealthTable(), random: Math.random });
+  const { records, explanation } = steer(balancing, lbName, { family, qname: name, owner, resolver: values.client!, ecs }, {
+    health: new HealthTable().view(balancing), locator: new Locator(balancing.networks, geo), random: Math.random,
+  });
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...explanation, answers: [...result.answers, ...records] }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2) + "\n");
     return 0;
   }
-  out.push(...describe(explanation, values.client!, ecs));
+  out.push(...describe(explanation, values.client!, ecs, family));
   const answers = [...result.answers, ...records];
-  out.push(answers.length > 0 ? `answer     ${answers.map(formatRecord).join("\n           ")}` : `answer     NODATA (no origin of family ${family}): SOA in authority`);
+  out.push(answers.length > 0 ? `answer     ${answers.map(formatRecord).join("\n           ")}` : `answer     NODATA (${explanation.pool.reason}): SOA in authority`);
   out.push(`ecs scope  ${ecs === null ? "(no ECS in the query)" : `/${explanation.scope}`}`);
   out.push("health     explain runs no monitors: origins not yet checked count as up");
   process.stdout.write(out.join("\n") + "\n");
   return 0;
 }
 
-function describe(e: Explanation, resolver: string, ecs: ClientSubnet | null): string[] {
+function describe(e: Explanation, resolver: string, ecs: ClientSubnet | null, family: "A" | "AAAA"): string[] {
   const l = e.location;
   const via = l.via.kind === "network" ? `network ${l.via.cidr}` : l.via.kind === "geoip" ? l.via.provider : "nothing (not located)";
   return [
@@ -88,7 +89,7 @@ function describe(e: Explanation, resolver: string, ecs: ClientSubnet | null): s
     `location   ${l.country ?? "-"}${l.subdivision ? `-${l.subdivision}` : ""}, region ${l.region ? `${l.region} (${regionName(l.region)})` : "-"}${l.latitude !== null ? `, ${l.latitude}, ${l.longitude}` : ""}; via ${via}`,
     `rules      ${e.rules.length > 0 ? e.rules.join(", ") : "none matched"}`,
     `policy     ${e.pool.policy}`,
-    `pools      ${e.pool.considered.map((c) => `${c.pool} ${c.drained ? "drained" : c.healthy ? "healthy" : "UNHEALTHY"}`).join(", ") || "-"}`,
+    `pools      ${e.pool.considered.map((c) => `${c.pool} ${c.state === "healthy" ? "healthy" : c.state === "no-family" ? `no healthy ${family} origin` : c.state.toUpperCase()}`).join(", ") || "-"}`,
     `chosen     ${e.pool.pool?.name ?? "none"}: ${e.pool.reason}`,
     `origins    ${e.origins ? `${e.origins.origins.map((o) => `${o.name} ${o.address}`).join(", ") || "none"} (${e.origins.reason})` : "-"}`,
     `ttl        ${e.ttl}`,

@@ -26,7 +26,7 @@ export async function health(argv: string[]): Promise<number> {
 
   const table = new HealthTable("down");
   const last = new Map<string, { reason: string; rtt: number | null }>();
-  const targets = buildTargets(load.zones);
+  const targets = buildTargets(load.balancing.values(), table);
   const prober = new Prober({
     onResult: (target, result, state) => {
       for (const s of target.subscribers) {
@@ -41,14 +41,16 @@ export async function health(argv: string[]): Promise<number> {
 
   const out: string[] = [];
   let unhealthy = 0;
-  for (const zone of load.zones) {
-    for (const pool of zone.balancing.pools.values()) {
-      const healthy = table.poolHealthy(pool);
+  for (const [origin, balancing] of load.balancing) {
+    const view = table.view(balancing);
+    for (const pool of balancing.poolList) {
+      const healthy = view.poolHealthy(pool);
       if (!healthy) unhealthy++;
-      out.push(`${zone.origin} pool ${pool.name}: ${pool.monitor === null ? "no monitor (always healthy)" : `${healthy ? "healthy" : "UNHEALTHY"} (monitor ${pool.monitor}, minimum_origins ${pool.minimumOrigins})`}`);
+      const label = !pool.enabled ? "DISABLED" : healthy ? "healthy" : "UNHEALTHY";
+      out.push(`${origin} pool ${pool.name}: ${label} (${pool.monitor === null ? "no monitor: enabled origins count as up" : `monitor ${pool.monitor}`}, minimum_origins ${pool.minimumOrigins})`);
       const rows = pool.origins.map((o) => {
-        const r = last.get(`${pool.id}/${o.name}`);
-        const state = !o.enabled ? "disabled" : pool.monitor === null ? "-" : table.state(pool.id, o.name);
+        const r = last.get(o.key);
+        const state = !o.enabled ? "disabled" : pool.monitor === null ? "-" : table.state(pool.key, o.name);
         return [o.name, o.healthAddress ? `${o.address} (checks ${o.healthAddress})` : o.address, state, r?.reason ?? "-", r?.rtt != null ? `${r.rtt.toFixed(1)} ms` : "-"];
       });
       out.push(...formatTable([["origin", "address", "state", "last result", "rtt"], ...rows]).map((l) => `  ${l}`));

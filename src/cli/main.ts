@@ -11,6 +11,8 @@ Commands:
   explain   show what a client would get for a name, and why
   health    run one round of health checks now and show every pool
   schema    print the zone file JSON Schema
+  import    import cloudflare: Cloudflare Load Balancing API JSON into a zone file
+  export    export cloudflare: a zone's load balancing as Cloudflare API payloads
 
 Run "gslb <command> --help" for a command's options.
 `;
@@ -21,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   explain: async () => (await import("./explain.js")).explain,
   health: async () => (await import("./health.js")).health,
   schema: async () => (await import("./schema.js")).schema,
+  import: async () => (await import("./import.js")).importCommand,
+  export: async () => (await import("./export.js")).exportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

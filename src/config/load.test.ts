@@ -111,6 +111,38 @@ describe("rejections, each with its path", () => {
     expect(errorsOf(z2)).toContain('records.mail.A: "192.0.2.300" is not an IPv4 address');
   });
 
+  it("reports every problem in one run: schema, references and zone rules together", () => {
+    const z = sample();
+    z.pools["eu-west"].minimum_origins = "one";
+    z.pools.backup.origins[0].adress = "203.0.113.10";
+    z.load_balancers.www.steering_polcy = "geo";
+    z.load_balancers.www.default_pools = ["us-east", "eu-wst"];
+    z.load_balancers.www.rules = [{ name: "r", overides: {} }];
+    z.records.mail = { A: "192.0.2.300" };
+    const errors = errorsOf(z);
+    expect(errors).toEqual(expect.arrayContaining([
+      'pools.eu-west.minimum_origins: expected number, got the string "one"',
+      'pools.backup.origins[0].adress: unknown key "adress" (did you mean "address"?)',
+      'load_balancers.www.steering_polcy: unknown key "steering_polcy" (did you mean "steering_policy"?)',
+      'load_balancers.www.rules[0].overides: unknown key "overides" (did you mean "overrides"?)',
+      'load_balancers.www.default_pools[1]: unknown pool "eu-wst" (did you mean "eu-west"?)',
+      'records.mail.A: "192.0.2.300" is not an IPv4 address',
+    ]));
+    // eu-west was dropped for its schema problem: references to it are not reported again.
+    expect(errors.filter((e) => e.includes('unknown pool "eu-west"'))).toEqual([]);
+    expect(errors.every((e) => !e.startsWith(":"))).toBe(true);
+  });
+
+  it("accepts Cloudflare's fields: warnings for those with no effect here, not errors", () => {
+    const z = sample();
+    Object.assign(z.load_balancers.www, { session_affinity: "cookie", proxied: false, id: "699d98642c564d2e855e9661899b7252", description: "x" });
+    const r = parseZoneText("z.json", JSON.stringify(z));
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([{ file: "z.json", path: "load_balancers.www.session_affinity", message: "no effect: session affinity needs Cloudflare's proxy (DNS-only)" }]);
+    z.load_balancers.www.proxied = true;
+    expect(errorsOf(z)).toEqual(["load_balancers.www.proxied: gslb answers DNS only: a proxied (orange-cloud) load balancer needs Cloudflare's proxy; set false or remove it"]);
+  });
+
   it("reports JSON syntax errors with line and column", () => {
     const [e] = errorsOf('{\n  "zone": "lb.example.com",\n  "ttl": 300,,\n}');
     expect(e).toMatch(/^: invalid JSON at line 3, column 14/);
@@ -138,7 +170,7 @@ describe("directories", () => {
     fs.writeFileSync(path.join(d, "notes.txt"), "x");
     const load = loadZoneDir(d);
     expect(load.zones.map((z) => z.origin)).toEqual(["lb.example.com"]);
-    expect(load.errors).toEqual([{ file: path.join(d, "b.json"), path: "zone", message: `zone lb.example.com is already served from ${path.join(d, "a.json")}` }]);
+    expect(load.errors).toEqual([{ file: path.join(d, "b.json"), path: "zone", message: `zone lb.example.com is already served from ${path.join(d, "a.json")}: this file is not served` }]);
   });
 
   it("keeps the last good version of a broken file, reuses unchanged zones, and drops deleted files", () => {

@@ -7,16 +7,12 @@ import path from "node:path";
 import type { z } from "zod";
 import { buildZone } from "../zone/build.js";
 import type { Zone, ZoneInput } from "../zone/types.js";
-import { formatPath, suggest, type Path } from "./paths.js";
-import { KNOWN_KEYS, ZoneFile } from "./schema.js";
-import { validateZone, type Problem } from "./validate.js";
+import type { Balancing } from "../balancing/model.js";
+import { suggest, toError, type ConfigError, type Path, type Problem } from "../problems/problems.js";
+import { ZoneFile } from "./schema.js";
+import { validateZone, type Removed } from "./validate.js";
 
-export interface ConfigError {
-  readonly file: string;
-  /** JSON path in the file (records["*.dev"].A.values[0]); "" for the whole file. */
-  readonly path: string;
-  readonly message: string;
-}
+export type { ConfigError } from "../problems/problems.js";
 
 export interface ZoneFileResult {
   readonly file: string;
@@ -24,39 +20,43 @@ export interface ZoneFileResult {
   readonly text: string | null;
   /** The zone to serve from this file: the new one, or the last good one when this version is broken. */
   readonly zone: Zone | null;
+  /** Its load balancing (pools, load balancers, monitors, networks), resolved by the zone's load balancer names. */
+  readonly balancing: Balancing | null;
   readonly input: ZoneInput | null;
   readonly errors: readonly ConfigError[];
+  /** Accepted fields that have no effect here (Cloudflare proxy features, ...): worth a line, not a failure. */
+  readonly warnings: readonly ConfigError[];
 }
 
 export interface DirLoad {
   /** What to serve, one zone per origin. */
   readonly zones: readonly Zone[];
+  /** Each served zone's load balancing, by origin. */
+  readonly balancing: ReadonlyMap<string, Balancing>;
   /** Per file path; pass back to the next load to keep last good versions. */
   readonly results: ReadonlyMap<string, ZoneFileResult>;
   /** Every problem, every file. */
   readonly errors: readonly ConfigError[];
+  readonly warnings: readonly ConfigError[];
 }
 
 export function parseZoneText(file: string, text: string): ZoneFileResult {
-  const fail = (errors: ConfigError[]): ZoneFileResult => ({ file, text, zone: null, input: null, errors });
+  const fail = (errors: ConfigError[], warnings: readonly ConfigError[] = []): ZoneFileResult => ({ file, text, zone: null, balancing: null, input: null, errors, warnings });
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return fail([{ file, path: "", message: jsonSyntaxMessage(text, (err as Error).message) }]);
   }
-  let parsed = ZoneFile.safeParse(json);
-  let earlier: Problem[] = [];
-  if (!parsed.success && parsed.error.issues.every((i) => i.code === "unrecognized_keys")) {
-    // Only unknown keys: report them, and still check the rest of the file so every mistake shows at once.
-    earlier = zodProblems(parsed.error.issues);
-    parsed = ZoneFile.safeParse(withoutKeys(json, parsed.error.issues));
-  }
-  if (!parsed.success) return fail([...earlier, ...zodProblems(parsed.error.issues)].map((p) => toError(file, p)));
-  const { input, problems } = validateZone(parsed.data, file);
-  if (input === null || earlier.length > 0) return fail([...earlier, ...problems].map((p) => toError(file, p)));
+  // Every problem in one run: schema problems first, then, on what is left, the zone-wide checks.
+  const { data, problems: schemaProblems, removed } = parseSalvaging(json);
+  if (data === null) return fail(schemaProblems.map((p) => toError(file, p)));
+  const v = validateZone(data, file, removed);
+  const warnings = v.warnings.map((p) => toError(file, p));
+  const problems = [...schemaProblems, ...v.problems];
+  if (problems.length > 0 || v.input === null || v.balancing === null) return fail(problems.map((p) => toError(file, p)), warnings);
   try {
-    return { file, text, zone: buildZone(input), input, errors: [] };
+    return { file, text, zone: buildZone(v.input), balancing: v.balancing, input: v.input, errors: [], warnings };
   } catch (err) {
     return fail([{ file, path: "", message: `internal error building the zone: ${(err as Error).message}` }]);
   }
@@ -67,7 +67,7 @@ export function loadZoneFile(file: string): ZoneFileResult {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    return { file, text: null, zone: null, input: null, errors: [{ file, path: "", message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+    return { file, text: null, zone: null, balancing: null, input: null, errors: [{ file, path: "", message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], warnings: [] };
   }
   return parseZoneText(file, text);
 }
@@ -87,13 +87,10 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
   } catch (err) {
     const error: ConfigError = { file: dir, path: "", message: `cannot read the zone directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     // A directory that vanished for a moment must not take every zone down.
-    const kept = [...(previous?.values() ?? [])];
-    return { zones: kept.flatMap((r) => (r.zone ? [r.zone] : [])), results: previous ?? new Map(), errors: [error] };
+    return collect(previous ?? new Map(), [error]);
   }
 
   const results = new Map<string, ZoneFileResult>();
-  const errors: ConfigError[] = [];
-  const byOrigin = new Map<string, string>();
   for (const file of files) {
     const before = previous?.get(file);
     let text: string | null = null;
@@ -101,42 +98,97 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
     let result = before !== undefined && text !== null && before.text === text && before.errors.length === 0
       ? before
       : text === null ? loadZoneFile(file) : parseZoneText(file, text);
-
-    if (result.zone !== null) {
-      const other = byOrigin.get(result.zone.origin);
-      if (other !== undefined) {
-        result = { ...result, zone: null, errors: [{ file, path: "zone", message: `zone ${result.zone.origin} is already served from ${other}` }] };
-      }
-    }
     if (result.errors.length > 0 && before?.zone) {
       // Keep serving the last good version of this file.
-      const kept = before.zone;
-      result = { ...result, zone: byOrigin.has(kept.origin) ? null : kept, errors: [...result.errors, { file, path: "", message: `still serving the last good version (${kept.origin} serial ${kept.serial})` }] };
+      const kept = before;
+      result = { ...result, zone: kept.zone, balancing: kept.balancing, input: kept.input, errors: [...result.errors, { file, path: "", message: `still serving the last good version (${kept.zone!.origin} serial ${kept.zone!.serial})` }] };
     }
-    if (result.zone !== null) byOrigin.set(result.zone.origin, file);
     results.set(file, result);
-    errors.push(...result.errors);
   }
-  return { zones: [...results.values()].flatMap((r) => (r.zone ? [r.zone] : [])), results, errors };
+
+  // One file per zone: a zone already served keeps its file; a newly added second file is refused
+  // (whatever the names' order). Among files new together, the first by name wins.
+  const servedFrom = new Map<string, string>();
+  for (const [file, r] of previous ?? []) if (r.zone !== null && results.get(file)?.zone?.origin === r.zone.origin) servedFrom.set(r.zone.origin, file);
+  for (const [file, r] of results) if (r.zone !== null && !servedFrom.has(r.zone.origin)) servedFrom.set(r.zone.origin, file);
+  for (const [file, r] of results) {
+    if (r.zone === null || servedFrom.get(r.zone.origin) === file) continue;
+    const owner = servedFrom.get(r.zone.origin)!;
+    results.set(file, { ...r, zone: null, balancing: null, input: null, errors: [...r.errors.filter((e) => !e.message.startsWith("still serving")), { file, path: "zone", message: `zone ${r.zone.origin} is already served from ${owner}: this file is not served` }] });
+  }
+  return collect(results, []);
 }
 
-/** A copy of json without the keys zod did not recognise. */
-function withoutKeys(json: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
-  const copy = structuredClone(json);
-  for (const issue of issues) {
-    if (issue.code !== "unrecognized_keys") continue;
-    let node: any = copy;
-    for (const seg of issue.path) node = node?.[seg as string];
-    if (node !== null && typeof node === "object") for (const k of issue.keys) delete node[k];
+function collect(results: ReadonlyMap<string, ZoneFileResult>, extra: readonly ConfigError[]): DirLoad {
+  const served = [...results.values()].filter((r) => r.zone !== null);
+  return {
+    zones: served.map((r) => r.zone!),
+    balancing: new Map(served.map((r) => [r.zone!.origin, r.balancing!])),
+    results,
+    errors: [...extra, ...[...results.values()].flatMap((r) => r.errors)],
+    warnings: [...results.values()].flatMap((r) => r.warnings),
+  };
+}
+
+/**
+ * Parse with zod; when parts of the file are broken, report them, drop them (unknown keys, or the
+ * whole record type, pool, load balancer, monitor or network holding the problem) and parse again,
+ * so the references and zone-wide rules are still checked in the same run. Names of dropped pools
+ * and monitors are returned: references to them are not reported again as unknown.
+ */
+function parseSalvaging(json: unknown): { data: ZoneFile | null; problems: Problem[]; removed: Removed } {
+  const problems: Problem[] = [];
+  const removed = { pools: new Set<string>(), monitors: new Set<string>() };
+  let current = json;
+  for (let round = 0; round < 20; round++) {
+    const parsed = ZoneFile.safeParse(current);
+    if (parsed.success) return { data: parsed.data, problems, removed };
+    problems.push(...zodProblems(parsed.error.issues, current));
+    const next = structuredClone(current) as Record<string, any>;
+    let progressed = false;
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as (string | number)[];
+      if (issue.code === "unrecognized_keys") {
+        const node = at(next, path);
+        if (node !== null && typeof node === "object") for (const k of issue.keys) { delete node[k]; progressed = true; }
+        continue;
+      }
+      const entry = salvageable(path);
+      if (entry === null) continue;
+      const parent = at(next, entry.slice(0, -1));
+      const key = entry[entry.length - 1]!;
+      if (parent !== null && typeof parent === "object" && key in parent) {
+        delete parent[key];
+        progressed = true;
+        if (entry[0] === "pools") removed.pools.add(String(key));
+        if (entry[0] === "monitors") removed.monitors.add(String(key));
+      }
+    }
+    if (!progressed) return { data: null, problems, removed };
+    current = next;
   }
-  return copy;
+  return { data: null, problems, removed };
+}
+
+/** The entry that can be dropped to get past a problem at `path`, or null (soa, zone: nothing to check without them). */
+function salvageable(path: readonly (string | number)[]): readonly (string | number)[] | null {
+  const [section, name, type] = path;
+  if (section === "records" && name !== undefined && type !== undefined) return ["records", name, type];
+  if ((section === "pools" || section === "load_balancers" || section === "monitors" || section === "networks") && name !== undefined) return [section, name];
+  return null;
+}
+
+function at(root: unknown, path: readonly (string | number)[]): any {
+  return valueAt(root, path) ?? null;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let node: any = root;
+  for (const seg of path) node = node !== null && typeof node === "object" ? node[seg] : undefined;
+  return node;
 }
 
 // ------------------------------------------------------------------------------------ messages
-
-function toError(file: string, p: Problem): ConfigError {
-  return { file, path: formatPath(p.path), message: p.message };
-}
 
 /** Node 20 says "... in JSON at position N"; people want line and column. */
 function jsonSyntaxMessage(text: string, message: string): string {
@@ -150,7 +202,8 @@ function jsonSyntaxMessage(text: string, message: string): string {
 }
 
 /** zod issues → problems with our wording; for a union, the branch that got furthest speaks. */
-function zodProblems(issues: readonly z.core.$ZodIssue[], base: Path = []): Problem[] {
+/** `root`: the JSON parsed, to say what a value of the wrong type was (zod keeps no input). */
+function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown, base: Path = []): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const path: Path = [...base, ...(issue.path as (string | number)[])];
@@ -168,12 +221,15 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], base: Path = []): Prob
           out.push({ path, message: unionExpectation(path) });
         } else {
           const best = applicable.reduce((a, b) => (b.length < a.length ? b : a));
-          out.push(...zodProblems(best, path));
+          out.push(...zodProblems(best, root, path));
         }
         break;
       }
       case "invalid_type":
-        out.push({ path, message: issue.input === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}` });
+      {
+        const value = valueAt(root, path);
+        out.push({ path, message: value === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(value)}` });
+      }
         break;
       case "too_big":
       case "too_small":
@@ -195,20 +251,23 @@ function unionExpectation(path: Path): string {
     : "not one of the accepted forms";
 }
 
-/** Known keys of the object at `path`, for suggestions. */
+/** Known keys of the object at `path`, for suggestions: read from the schema itself. */
 function knownKeysAt(path: Path): readonly string[] {
-  if (path.length === 0) return KNOWN_KEYS.top;
-  if (path[0] === "soa") return KNOWN_KEYS.soa;
-  if (path[0] === "records" && path.length === 2) return KNOWN_KEYS.types;
-  if (path[0] === "monitors" && path.length === 2) return KNOWN_KEYS.monitor;
-  if (path[0] === "pools" && path.length === 2) return KNOWN_KEYS.pool;
-  if (path[0] === "pools" && path[2] === "origins") return KNOWN_KEYS.origin;
-  if (path[0] === "load_balancers" && path.length === 2) return KNOWN_KEYS.load_balancer;
-  if (path[0] === "networks" && path.length === 2) return KNOWN_KEYS.network;
-  if (path[0] === "records" && path.length >= 3) {
-    const type = path[2] as keyof typeof KNOWN_KEYS;
-    const own = type === "MX" || type === "SRV" || type === "CAA" ? KNOWN_KEYS[type] : [];
-    return [...own, ...KNOWN_KEYS.rrset];
+  return keysOf(ZoneFile, path);
+}
+
+function keysOf(schema: z.ZodType, path: Path): readonly string[] {
+  const def = (schema as any).def;
+  switch (def.type) {
+    case "optional": case "nullable": case "default": case "prefault": case "pipe":
+      return keysOf(def.innerType ?? def.in, path);
+    case "union":
+      return [...new Set((def.options as z.ZodType[]).flatMap((o) => keysOf(o, path)))];
   }
+  if (path.length === 0) return def.type === "object" ? Object.keys(def.shape) : [];
+  const [head, ...rest] = path;
+  if (def.type === "object") { const child = def.shape[head as string]; return child ? keysOf(child, rest) : []; }
+  if (def.type === "record") return keysOf(def.valueType, rest);
+  if (def.type === "array") return keysOf(def.element, rest);
   return [];
 }

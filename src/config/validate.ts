@@ -1,18 +1,22 @@
 // From a structurally valid zone file (schema.ts) to ZoneInput, checking what DNS forbids across
 // the whole zone. Every problem is reported with its JSON path; all are collected, not just the first.
 
-import { RRType, type ZoneTypeName } from "../wire/constants.js";
-import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
-import type { CaaData, MxData, RData, SoaData, SrvData } from "../wire/types.js";
+import { RRType } from "../wire/constants.js";
+import { RECORD_TYPE_BY_CODE, RECORD_TYPES, type NormaliseContext, type RecordTypeName } from "../records/types.js";
+import type { RData, SoaData } from "../wire/types.js";
 import type { ZoneInput } from "../zone/types.js";
-import { checkName, inZone, resolveName } from "./names.js";
-import type { Path } from "./paths.js";
+import { checkName, inZone, resolveName } from "../records/names.js";
+import type { Path, Problem } from "../problems/problems.js";
+import { buildBalancing, type Removed } from "../balancing/build.js";
+export type { Removed };
+import type { Balancing } from "../balancing/model.js";
 import type { ZoneFile } from "./schema.js";
-import { validateBalancing } from "./balancing.js";
 
-export interface Problem {
-  path: Path;
-  message: string;
+export interface ZoneValidation {
+  readonly input: ZoneInput | null;
+  readonly balancing: Balancing | null;
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
 }
 
 type RRsetInput = ZoneInput["rrsets"][number] & { path: Path };
@@ -30,27 +34,11 @@ function unpack(raw: unknown, zoneTtl: number, path: Path): { ttl: number; value
   return { ttl: zoneTtl, values: [raw], valuePath: () => path };
 }
 
-/** TXT record → character-strings: a string is split into 255-byte pieces; an array is taken as given. */
-function txtStrings(v: string | string[], path: Path, problems: Problem[]): Buffer[] {
-  if (typeof v === "string") {
-    const bytes = Buffer.from(v, "utf8");
-    if (bytes.length === 0) return [bytes];
-    const out: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += 255) out.push(bytes.subarray(i, i + 255));
-    return out;
-  }
-  return v.map((s, i) => {
-    const b = Buffer.from(s, "utf8");
-    if (b.length > 255) problems.push({ path: [...path, i], message: `character-string is ${b.length} bytes; the limit is 255 (write one string to have it split)` });
-    return b;
-  });
-}
-
-export function validateZone(file: ZoneFile, source: string): { input: ZoneInput | null; problems: Problem[] } {
+export function validateZone(file: ZoneFile, source: string, removed?: Removed): ZoneValidation {
   const problems: Problem[] = [];
   const zoneName = file.zone.endsWith(".") ? file.zone.slice(0, -1) : file.zone;
   const zoneProblem = zoneName === "" ? "the root zone is not served" : checkName(zoneName, false);
-  if (zoneProblem !== null) return { input: null, problems: [{ path: ["zone"], message: zoneProblem }] };
+  if (zoneProblem !== null) return { input: null, balancing: null, problems: [{ path: ["zone"], message: zoneProblem }], warnings: [] };
   const origin = zoneName.toLowerCase();
 
   const name = (text: string, path: Path, opts: { wildcard?: boolean; root?: boolean } = {}): string => {
@@ -59,6 +47,7 @@ export function validateZone(file: ZoneFile, source: string): { input: ZoneInput
     problems.push({ path, message: r.error });
     return "";
   };
+  const ctx: NormaliseContext = { name, problem: (path, message) => problems.push({ path, message }) };
 
   const soa: SoaData = {
     ...file.soa,
@@ -87,49 +76,16 @@ export function validateZone(file: ZoneFile, source: string): { input: ZoneInput
     const here = new Map<number, Path>();
     typesAt.set(owner, here);
 
-    for (const [typeName, raw] of Object.entries(types) as [ZoneTypeName, unknown][]) {
+    for (const [typeName, raw] of Object.entries(types) as [RecordTypeName, unknown][]) {
       if (raw === undefined) continue;
       const path: Path = [...ownerPath, typeName];
       const { ttl, values, valuePath } = unpack(raw, file.ttl, path);
-      const type = RRType[typeName];
+      const type = RECORD_TYPES[typeName].code;
       const rdata: RData[] = [];
+      const entry = RECORD_TYPES[typeName];
       values.forEach((v, i) => {
-        const at = valuePath(i);
-        switch (typeName) {
-          case "A":
-            if (parseIPv4(v as string) === null) problems.push({ path: at, message: `${JSON.stringify(v)} is not an IPv4 address` });
-            else rdata.push(v as string);
-            break;
-          case "AAAA": {
-            const c = canonicalIPv6(v as string);
-            if (c === null) problems.push({ path: at, message: `${JSON.stringify(v)} is not an IPv6 address` });
-            else rdata.push(c);
-            break;
-          }
-          case "NS":
-          case "CNAME":
-          case "PTR":
-            rdata.push(name(v as string, at));
-            break;
-          case "MX": {
-            const mx = v as MxData;
-            rdata.push({ preference: mx.preference, exchange: name(mx.exchange, [...at, "exchange"], { root: true }) });
-            break;
-          }
-          case "SRV": {
-            const s = v as SrvData;
-            rdata.push({ ...s, target: name(s.target, [...at, "target"], { root: true }) });
-            break;
-          }
-          case "CAA": {
-            const c = v as { flags: number; tag: string; value: string };
-            rdata.push({ flags: c.flags, tag: c.tag, value: Buffer.from(c.value, "utf8") } satisfies CaaData);
-            break;
-          }
-          case "TXT":
-            rdata.push(txtStrings(v as string | string[], at, problems));
-            break;
-        }
+        const d = entry.normalise(v as never, valuePath(i), ctx);
+        if (d !== null) rdata.push(d);
       });
       if (typeName === "CNAME" && values.length > 1) problems.push({ path, message: "a name has at most one CNAME" });
       here.set(type, path);
@@ -164,10 +120,8 @@ export function validateZone(file: ZoneFile, source: string): { input: ZoneInput
   }
 
   for (const s of rrsets) {
-    const targets = s.type === RRType.NS ? (s.rdata as string[])
-      : s.type === RRType.MX ? (s.rdata as MxData[]).map((m) => m.exchange)
-      : s.type === RRType.SRV ? (s.rdata as SrvData[]).map((x) => x.target)
-      : [];
+    const target = RECORD_TYPE_BY_CODE.get(s.type)?.target;
+    const targets = target === undefined ? [] : s.rdata.map(target);
     targets.forEach((t) => {
       if (t === "" || !inZone(t, origin)) return;
       if (cnameOwners.has(t)) problems.push({ path: s.path, message: `${typeLabel(s.type)} target ${t} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)` });
@@ -177,16 +131,17 @@ export function validateZone(file: ZoneFile, source: string): { input: ZoneInput
     });
   }
 
-  const balancing = validateBalancing(file, origin, new Set(typesAt.keys()), problems);
-  for (const owner of balancing.balancers.keys()) {
-    const cut = cutOf(owner);
-    if (cut !== undefined) problems.push({ path: ["load_balancers"], message: `${owner} is at or below the delegation ${cut}` });
-  }
+  // Load balancing: its own build, told only what it needs of the records (where the cuts are).
+  const built = buildBalancing(file, { origin, cutAbove: (n) => cutOf(n) ?? null }, removed);
+  problems.push(...built.problems);
 
-  if (problems.length > 0) return { input: null, problems };
+  if (problems.length > 0) return { input: null, balancing: null, problems, warnings: built.warnings };
+  const balancers = new Set(built.balancing.balancers.keys());
   return {
-    input: { origin, source, soa, soaTtl: file.ttl, rrsets: rrsets.map(({ path: _p, ...r }) => r), balancing },
+    input: { origin, source, soa, soaTtl: file.ttl, rrsets: rrsets.map(({ path: _p, ...r }) => r), balancers },
+    balancing: built.balancing,
     problems,
+    warnings: built.warnings,
   };
 }
 

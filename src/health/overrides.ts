@@ -5,10 +5,14 @@
 import fs from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
-import type { ConfigError } from "../config/load.js";
-import { formatPath } from "../config/paths.js";
-import type { Zone } from "../zone/types.js";
-import type { HealthTable, OverrideState } from "./table.js";
+import type { Balancing } from "../balancing/model.js";
+import { formatPath, suggest, type ConfigError } from "../problems/problems.js";
+import type { OverrideState } from "./table.js";
+
+/** What the override manager writes: the overrides in force, by key. */
+export interface OverrideSink {
+  setOverrides(active: ReadonlyMap<string, OverrideState>): void;
+}
 
 const Duration = z.string().regex(/^\d+(s|m|h|d)$/, 'a duration like "90s", "30m", "2h", "1d"');
 
@@ -24,6 +28,45 @@ export const OverridesFile = z.strictObject({
     comment: z.string().optional(),
   })).default([]),
 });
+
+/**
+ * Check an overrides file against the zones served (`gslb check` and the server alike): JSON,
+ * shape, every zone, pool and origin named, states, `until`, cron schedules and durations.
+ */
+export function parseOverrides(file: string, text: string, balancing: ReadonlyMap<string, Balancing>): { rules: Rule[]; errors: ConfigError[] } {
+  const errors: ConfigError[] = [];
+  const err = (path: (string | number)[], message: string) => errors.push({ file, path: formatPath(path), message });
+  let json: unknown;
+  try { json = JSON.parse(text); } catch (e) { err([], `invalid JSON: ${(e as Error).message}`); return { rules: [], errors }; }
+  const parsed = OverridesFile.safeParse(json);
+  if (!parsed.success) {
+    // Unknown keys first: "stat" explains the missing "state".
+    for (const i of [...parsed.error.issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"))) {
+      if (i.code === "unrecognized_keys") for (const k of i.keys) { const hint = suggest(k, ["zone", "pool", "origin", "state", "until", "schedule", "duration", "comment", "overrides"]); err([...(i.path as (string | number)[]), k], `unknown key ${JSON.stringify(k)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`); }
+      else err(i.path as (string | number)[], i.message.replace(/^Invalid (input|option): /, ""));
+    }
+    return { rules: [], errors };
+  }
+  const rules: Rule[] = [];
+  parsed.data.overrides.forEach((o, i) => {
+    const origin = o.zone.replace(/\.$/, "").toLowerCase();
+    const b = balancing.get(origin);
+    if (b === undefined) return err(["overrides", i, "zone"], `no zone ${o.zone} is served${hintFor(origin, [...balancing.keys()])}`);
+    const pool = b.pools.get(o.pool);
+    if (pool === undefined) return err(["overrides", i, "pool"], `zone ${origin} has no pool ${JSON.stringify(o.pool)}${hintFor(o.pool, [...b.pools.keys()])}`);
+    if (o.origin !== undefined && !pool.origins.some((x) => x.name === o.origin)) return err(["overrides", i, "origin"], `pool ${o.pool} has no origin ${JSON.stringify(o.origin)}${hintFor(o.origin, pool.origins.map((x) => x.name))}`);
+    if ((o.schedule === undefined) !== (o.duration === undefined)) return err(["overrides", i], "a schedule needs a duration, and a duration a schedule");
+    if (o.schedule !== undefined && !cron.validate(o.schedule)) return err(["overrides", i, "schedule"], `not a cron expression: ${JSON.stringify(o.schedule)}`);
+    const d = o.duration === undefined ? 0 : Number(o.duration.slice(0, -1)) * UNIT_MS[o.duration.slice(-1) as keyof typeof UNIT_MS];
+    rules.push({ key: o.origin === undefined ? pool.key : `${pool.key}/${o.origin}`, state: o.state, until: o.until ? Date.parse(o.until) : null, schedule: o.schedule ?? null, durationMs: d, windowEnd: 0 });
+  });
+  return { rules, errors };
+}
+
+function hintFor(name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  return hint ? ` (did you mean ${JSON.stringify(hint)}?)` : "";
+}
 
 interface Rule {
   readonly key: string;
@@ -43,10 +86,10 @@ export class OverrideManager {
   private timers: NodeJS.Timeout[] = [];
   private loadedText: string | null = null;
 
-  constructor(private readonly health: HealthTable, private readonly now: () => number = Date.now) {}
+  constructor(private readonly health: OverrideSink, private readonly now: () => number = Date.now) {}
 
   /** (Re)read the file. A broken file keeps the previous overrides; a missing one clears them. */
-  load(file: string, zones: readonly Zone[]): ConfigError[] {
+  load(file: string, balancing: ReadonlyMap<string, Balancing>): ConfigError[] {
     let text: string;
     try {
       text = fs.readFileSync(file, "utf8");
@@ -56,28 +99,11 @@ export class OverrideManager {
       return [];
     }
     if (text === this.loadedText) return [];
-    const errors: ConfigError[] = [];
-    const err = (path: (string | number)[], message: string) => errors.push({ file, path: formatPath(path), message });
-    let json: unknown;
-    try { json = JSON.parse(text); } catch (e) { err([], `invalid JSON: ${(e as Error).message}`); return this.keep(errors); }
-    const parsed = OverridesFile.safeParse(json);
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) err(i.path as (string | number)[], i.message);
-      return this.keep(errors);
+    const { rules, errors } = parseOverrides(file, text, balancing);
+    if (errors.length > 0) {
+      if (this.loadedText !== null) errors.push({ file, path: "", message: "keeping the previous overrides" });
+      return errors;
     }
-    const rules: Rule[] = [];
-    parsed.data.overrides.forEach((o, i) => {
-      const zone = zones.find((z) => z.origin === o.zone.replace(/\.$/, "").toLowerCase());
-      const pool = zone?.balancing.pools.get(o.pool);
-      if (zone === undefined) return err(["overrides", i, "zone"], `no zone ${o.zone} is served`);
-      if (pool === undefined) return err(["overrides", i, "pool"], `zone ${zone.origin} has no pool ${JSON.stringify(o.pool)}`);
-      if (o.origin !== undefined && !pool.origins.some((x) => x.name === o.origin)) return err(["overrides", i, "origin"], `pool ${o.pool} has no origin ${JSON.stringify(o.origin)}`);
-      if ((o.schedule === undefined) !== (o.duration === undefined)) return err(["overrides", i], "a schedule needs a duration, and a duration a schedule");
-      if (o.schedule !== undefined && !cron.validate(o.schedule)) return err(["overrides", i, "schedule"], `not a cron expression: ${JSON.stringify(o.schedule)}`);
-      const d = o.duration === undefined ? 0 : Number(o.duration.slice(0, -1)) * UNIT_MS[o.duration.slice(-1) as keyof typeof UNIT_MS];
-      rules.push({ key: o.origin === undefined ? pool.id : `${pool.id}/${o.origin}`, state: o.state, until: o.until ? Date.parse(o.until) : null, schedule: o.schedule ?? null, durationMs: d, windowEnd: 0 });
-    });
-    if (errors.length > 0) return this.keep(errors);
     this.loadedText = text;
     this.replace(rules);
     return [];
@@ -97,11 +123,6 @@ export class OverrideManager {
       map.set(r.key, r.state);
     }
     return map;
-  }
-
-  private keep(errors: ConfigError[]): ConfigError[] {
-    if (this.loadedText !== null) errors.push({ file: errors[0]!.file, path: "", message: "keeping the previous overrides" });
-    return errors;
   }
 
   private replace(rules: Rule[]): void {

@@ -36,16 +36,19 @@ export class Locator {
     this.networks = sortNetworks([...networks]);
   }
 
-  /** Locate an address known to `prefix` bits (an ECS source prefix; all bits for a resolver address). */
+  /** Locate an address given as text, known to `prefix` bits (tools and tests; queries use locateBytes). */
   locate(address: string, prefix?: number): Location {
     const v4 = parseIPv4(address);
-    const family: 4 | 6 = v4 !== null ? 4 : 6;
     const raw = v4 ?? parseIPv6(address);
     if (raw === null) return NOWHERE;
-    const all = family === 4 ? 32 : 128;
+    const all = v4 !== null ? 32 : 128;
     const known = Math.min(prefix ?? all, all);
+    return this.locateBytes(v4 !== null ? 4 : 6, known === all ? raw : masked(raw, known), known);
+  }
+
+  /** Locate an address known to `known` leading bits (an ECS source prefix; all bits for a resolver), bits past it zero. */
+  locateBytes(family: 4 | 6, bytes: Buffer, known: number): Location {
     if (known === 0) return NOWHERE;
-    const bytes = known === all ? raw : masked(raw, known);
 
     // Operator networks first, on every bit we know; the answer may then depend on all of them.
     for (const n of this.networks) {

@@ -44,3 +44,24 @@ export function regionOf(country: string, subdivision: string | null = null): Re
 export function regionName(code: RegionCode): string {
   return data.regions[code].name;
 }
+
+/** ISO 3166-1 alpha-2 codes GeoIP can return (the regions table covers every one, plus XK for Kosovo). */
+const COUNTRIES: ReadonlySet<string> = new Set(byCountry.keys());
+/** Codes people write for a country whose ISO code differs. */
+const COUNTRY_ALIASES: Readonly<Record<string, string>> = { UK: "GB", EL: "GR" };
+
+/** Why `code` is not a country code GeoIP can match (with a suggestion), or null when it is one. */
+export function countryCodeProblem(code: string): string | null {
+  if (COUNTRIES.has(code)) return null;
+  if (code.toUpperCase() === "EU") return `"EU" is not a country code: Europe is region_pools WEU and EEU`;
+  const upper = code.toUpperCase();
+  const hint = COUNTRY_ALIASES[upper] ?? (COUNTRIES.has(upper) ? upper : null);
+  return `${JSON.stringify(code)} is not an ISO 3166-1 alpha-2 country code${hint !== null ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`;
+}
+
+/** Why `code` is not one of the 13 region codes, or null. */
+export function regionCodeProblem(code: string): string | null {
+  if (isRegionCode(code)) return null;
+  const upper = code.toUpperCase();
+  return `unknown region ${JSON.stringify(code)}${isRegionCode(upper) ? ` (did you mean ${JSON.stringify(upper)}?)` : ""} (${REGION_CODES.join(" ")})`;
+}

@@ -3,7 +3,7 @@
 // aligned to wall-clock boundaries, so 10,000 targets never fire together); a probe never overlaps
 // the previous one for its target; a global cap bounds the probes in flight.
 
-import { probe, type ProbeResult, type ProbeSpec } from "./probe.js";
+import { probe, type ProbeResult, type ProbeSpec } from "../monitor/registry.js";
 import { OriginMonitor, type Transition } from "./state.js";
 
 export interface Subscriber {
@@ -36,8 +36,9 @@ export interface ProberEvents {
    */
   onSaturated?(s: { waitedMs: number; waiting: number; cap: number }): void;
   /**
-   * Results thrown away because the prober itself was stalled (probe.ts: a timeout that fired
-   * late), so the origins' states stand; reported at most once a minute with the count so far.
+   * Results thrown away because the prober itself was stalled (monitor/types.ts deadline(): a
+   * timeout that fired late), so the origins' states stand; reported at most once a minute with
+   * the count so far.
    */
   onStalled?(s: { discarded: number; reason: string }): void;
 }

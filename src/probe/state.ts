@@ -3,7 +3,7 @@
 // down → up only after consecutive_up successes: one odd probe never flaps an answer.
 
 import type { OriginState } from "../health/table.js";
-import type { ProbeResult } from "./probe.js";
+import type { ProbeResult } from "../monitor/types.js";
 
 export interface Transition {
   readonly from: OriginState;

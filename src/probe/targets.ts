@@ -1,60 +1,37 @@
-// Zones → probe targets: one per (monitor settings, address, port), shared by every pool and zone
-// that uses it. Built once per (re)load.
+// Zones' load balancing → probe targets: one per (probe spec, timing), shared by every pool and
+// zone that uses it. Built once per (re)load. Disabled pools and origins are not probed
+// (Cloudflare: "excluded from health checks").
 
-import type { MonitorConfig } from "../config/balancing.js";
-import type { Zone } from "../zone/types.js";
-import type { ProbeSpec } from "./probe.js";
+import type { Balancing } from "../balancing/model.js";
+import type { SlotResolver } from "../health/table.js";
+import { probeBudgetMs, specFor, timing } from "../monitor/registry.js";
 import type { Subscriber, Target } from "./scheduler.js";
 
-const DEFAULT_PORT = { http: 80, https: 443, tcp: 0 } as const;
-
-export function buildTargets(zones: readonly Zone[]): Target[] {
-  const byKey = new Map<string, { spec: ProbeSpec; m: MonitorConfig; subscribers: Subscriber[] }>();
-  for (const zone of zones) {
-    for (const pool of zone.balancing.pools.values()) {
-      if (pool.monitor === null) continue;
-      const m = zone.balancing.monitors.get(pool.monitor)!;
+export function buildTargets(all: Iterable<Balancing>, slots: SlotResolver): Target[] {
+  const byKey = new Map<string, Omit<Target, "subscribers"> & { subscribers: Subscriber[] }>();
+  for (const b of all) {
+    for (const pool of b.poolList) {
+      if (pool.monitor === null || !pool.enabled) continue;
+      const m = b.monitors.get(pool.monitor)!;
+      const t = timing(m);
       for (const origin of pool.origins) {
         if (!origin.enabled) continue;
-        const spec = specFor(m, origin.healthAddress ?? origin.address, origin.kind === "CNAME" ? origin.address : null);
-        const key = JSON.stringify([m, spec.host, spec.port]);
-        let entry = byKey.get(key);
-        if (entry === undefined) byKey.set(key, (entry = { spec, m, subscribers: [] }));
-        entry.subscribers.push({ pool: pool.id, origin: origin.name, slot: origin.healthSlot, poolSlot: pool.healthSlot });
+        const spec = specFor(m, {
+          host: origin.healthAddress ?? origin.address,
+          hostHeader: origin.hostHeader,
+          originHostName: origin.kind === "CNAME" ? origin.address : null,
+        });
+        const key = JSON.stringify([spec, t]);
+        const entry = byKey.get(key) ?? { key, spec, ...t, subscribers: [] };
+        byKey.set(key, entry);
+        entry.subscribers.push({ pool: pool.key, origin: origin.name, slot: slots.slotOf(origin.key), poolSlot: slots.slotOf(pool.key) });
       }
     }
   }
-  return [...byKey].map(([key, e]) => ({
-    key,
-    spec: e.spec,
-    intervalMs: e.m.interval * 1000,
-    consecutiveUp: e.m.consecutive_up,
-    consecutiveDown: e.m.consecutive_down,
-    subscribers: e.subscribers,
-  }));
+  return [...byKey.values()];
 }
 
-function specFor(m: MonitorConfig, host: string, originHostName: string | null): ProbeSpec {
-  const headers: Record<string, string | string[]> = { ...(m.header ?? {}) };
-  const hostHeader = Object.entries(headers).find(([k]) => k.toLowerCase() === "host")?.[1];
-  return {
-    type: m.type,
-    host,
-    port: m.port ?? DEFAULT_PORT[m.type],
-    method: m.method ?? "GET",
-    path: m.path ?? "/",
-    headers,
-    timeoutMs: m.timeout * 1000,
-    retries: m.retries,
-    expectedCodes: m.expected_codes === undefined ? ["2xx"] : typeof m.expected_codes === "string" ? [m.expected_codes] : m.expected_codes,
-    expectedBody: m.expected_body ?? null,
-    followRedirects: m.follow_redirects,
-    allowInsecure: m.allow_insecure,
-    servername: (Array.isArray(hostHeader) ? hostHeader[0] : hostHeader) ?? originHostName,
-  };
-}
-
-/** Longest a first round may take: the largest timeout times its attempts. */
+/** Longest a first round may take: the longest probe with all its attempts (ICMP waits for its batch). */
 export function firstRoundDeadlineMs(targets: readonly Target[]): number {
-  return targets.reduce((max, t) => Math.max(max, t.spec.timeoutMs * (t.spec.retries + 1)), 0) + 250;
+  return targets.reduce((max, t) => Math.max(max, probeBudgetMs(t.spec)), 0) + 250;
 }

@@ -8,19 +8,12 @@
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
-import type { OriginState } from "../health/table.js";
+import type { HealthSink, OriginState } from "../health/table.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
 import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
-/** Where health goes on the server's side: the health table, by slot (health/slots.ts). */
-export interface HealthSink {
-  stateAt(slot: number): OriginState;
-  setState(slot: number, state: OriginState): void;
-  setOriginRtt(slot: number, ms: number): void;
-  setPoolRtt(slot: number, ms: number): void;
-}
 
 export interface ProberThreadEvents {
   onTransition(target: Target, t: Transition): void;

@@ -20,9 +20,8 @@ import type { LookupResult } from "../zone/types.js";
 import type { CookieJar } from "./cookie.js";
 import type { GeoProvider } from "../locate/geoip.js";
 import { Locator } from "../locate/locate.js";
-import { steer, type Explanation } from "../steer/answer.js";
-import type { HealthView } from "../steer/types.js";
-import type { Zone } from "../zone/types.js";
+import type { Balancing, HealthView } from "../balancing/model.js";
+import { steer, type Explanation } from "../balancing/steer.js";
 
 export interface ChaosIdentity {
   /** Answer to id.server / hostname.bind; null: not answered. */
@@ -41,8 +40,8 @@ export interface ResponderOptions {
   readonly cookies: CookieJar;
   /** Keep whole replies to client-independent queries (default true). */
   readonly packetCache?: boolean;
-  /** What load balancers steer with: health, GeoIP, randomness (tests fix it). */
-  readonly steering?: { readonly health: HealthView; readonly geo: GeoProvider | null; readonly random?: () => number };
+  /** What load balancers steer with: health (a view per zone's Balancing), GeoIP, randomness (tests fix it). */
+  readonly steering?: { readonly health: { view(b: Balancing): HealthView }; readonly geo: GeoProvider | null; readonly random?: () => number };
 }
 
 /** What happened to one query, for sampled query logs and metrics. */
@@ -91,19 +90,22 @@ const NO_RECORDS: ResourceRecord[] = [];
 
 export class Responder {
   private cache = new Map<string, CachedReply>();
-  /** One Locator per zone (its networks), made on first use; dropped with the zone. */
-  private readonly locators = new WeakMap<Zone, Locator>();
+  /** One Locator per zone's Balancing (its networks), made on first use; dropped with it. */
+  private readonly locators = new WeakMap<Balancing, Locator>();
 
   constructor(
     private readonly options: ResponderOptions,
     private zones: ZoneSet,
+    /** Each zone's load balancing, by origin: what the zones' load balancer names resolve to. */
+    private balancing: ReadonlyMap<string, Balancing> = new Map(),
     private readonly onOutcome: OutcomeSink | null = null,
     private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
   ) {}
 
   /** Swap in newly loaded zones; queries already being answered keep the set they started with. */
-  setZones(zones: ZoneSet): void {
+  setZones(zones: ZoneSet, balancing: ReadonlyMap<string, Balancing>): void {
     this.zones = zones;
+    this.balancing = balancing;
     this.cache = new Map();
   }
 
@@ -181,20 +183,18 @@ export class Responder {
     return lookup(this.zones, q.name.toLowerCase(), q.type);
   }
 
-  /** Locate → choose pool → choose origins; appends the records, or makes the answer NODATA. */
+  /** The zone's Balancing resolves the load balancer's name: steer, then append the records (or make it NODATA). */
   private steer(result: LookupResult, q: Question, peer: Peer, edns: EdnsRequest | null): Explanation {
-    const { lb, zone, family } = result.balancer!;
+    const { name, owner, zone, family } = result.balancer!;
     const steering = this.options.steering;
-    if (steering === undefined) throw new Error("a zone has load balancers but the responder has no steering context");
-    let locator = this.locators.get(zone);
-    if (locator === undefined) this.locators.set(zone, (locator = new Locator(zone.balancing.networks, steering.geo)));
-    // The owner of the records is the name the chain ended at (the qname when there is no CNAME).
-    const last = result.answers[result.answers.length - 1];
-    const owner = last !== undefined && last.type === RRType.CNAME ? (last.data as string) : q.name;
-    const { records, explanation } = steer(lb, zone.balancing.pools, family, owner, peer.address, edns?.ecs ?? null, locator, {
-      health: steering.health,
-      random: steering.random ?? Math.random,
-    });
+    const balancing = this.balancing.get(zone.origin);
+    if (steering === undefined || balancing === undefined) throw new Error(`no steering for the load balancer ${name}`);
+    let locator = this.locators.get(balancing);
+    if (locator === undefined) this.locators.set(balancing, (locator = new Locator(balancing.networks, steering.geo)));
+    // Records at the name asked (letter case kept), or at the end of the CNAME chain.
+    const { records, explanation } = steer(balancing, name, {
+      family, qname: q.name.toLowerCase(), owner: result.answers.length === 0 ? q.name : owner, resolver: peer.address, ecs: edns?.ecs ?? null,
+    }, { health: steering.health.view(balancing), locator, random: steering.random ?? Math.random });
     if (records.length > 0) result.answers = [...result.answers, ...records];
     else result.authorities = [zone.negativeSoa];
     return explanation;

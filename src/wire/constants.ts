@@ -28,10 +28,6 @@ export const RRType = {
 } as const;
 export type RRTypeName = keyof typeof RRType;
 
-/** Types an operator may write in a zone file (the JSON keys of a name's record map). */
-export const ZONE_TYPES = ["SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "PTR"] as const;
-export type ZoneTypeName = (typeof ZONE_TYPES)[number];
-
 const TYPE_NAMES = new Map<number, string>(Object.entries(RRType).map(([k, v]) => [v, k]));
 /** "A", "AAAA", ... or RFC 3597 "TYPE123" for the unknown. */
 export function typeName(type: number): string {

@@ -2,7 +2,6 @@
 // needs (nodes, empty non-terminals, cuts, referrals, wire records, the negative SOA) is computed
 // here, so lookup only reads.
 
-import { NO_BALANCING } from "../config/balancing.js";
 import { RRClass, RRType } from "../wire/constants.js";
 import type { RData, ResourceRecord } from "../wire/types.js";
 import { isAtOrBelow, parentOf } from "./name.js";
@@ -36,12 +35,12 @@ export function buildZone(input: ZoneInput): Zone {
 
   // RFC 8020: a name with descendants exists even when it owns nothing.
   const emptyNonTerminals = new Set<string>();
-  const balancing = input.balancing ?? NO_BALANCING;
+  const balancers: ReadonlySet<string> = new Set(input.balancers ?? []);
   // Load balancers' names exist too: their ancestors are empty non-terminals like any other's.
-  for (const name of [...nodes.keys(), ...balancing.balancers.keys()]) {
+  for (const name of [...nodes.keys(), ...balancers]) {
     for (let p = parentOf(name); p !== null && p.length > origin.length; p = parentOf(p)) {
       // Whatever is above an existing name or a known ENT has been walked already (or will be).
-      if (nodes.has(p) || emptyNonTerminals.has(p)) break;
+      if (nodes.has(p) || balancers.has(p) || emptyNonTerminals.has(p)) break;
       emptyNonTerminals.add(p);
     }
   }
@@ -73,7 +72,7 @@ export function buildZone(input: ZoneInput): Zone {
     data: soa.rdata[0]!,
   });
   return Object.freeze({
-    balancing,
+    balancers,
     origin,
     source: input.source,
     serial: input.soa.serial,

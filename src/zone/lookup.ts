@@ -11,7 +11,6 @@
 import { RRType, Rcode } from "../wire/constants.js";
 import type { ResourceRecord } from "../wire/types.js";
 import { parentOf } from "./name.js";
-import type { LoadBalancer } from "../steer/types.js";
 import type { LookupResult, Referral, RRset, Zone, ZoneNode } from "./types.js";
 import type { ZoneSet } from "./zoneset.js";
 
@@ -23,8 +22,8 @@ const NONE = Object.freeze([]) as unknown as ResourceRecord[];
 
 const NODATA = 0;
 const NXDOMAIN = 1;
-/** A load balancer's name asked for A or AAAA: steering answers. */
-interface Balanced { readonly lb: LoadBalancer }
+/** A load balancer's name (a wildcard's, "*.app...") asked for A or AAAA: steering answers. */
+interface Balanced { readonly lb: string }
 /** What one name gives in one zone, without following CNAMEs. An RRset is either the data asked for or a CNAME to chase; its name differs from the one asked for when it comes from a wildcard. */
 type Found = RRset | Referral | Balanced | typeof NODATA | typeof NXDOMAIN;
 
@@ -39,7 +38,7 @@ export function lookup(zones: ZoneSet, qname: string, qtype: number): LookupResu
     // Not authoritative below a cut: AA=0, NS in authority, glue in additional (RFC 1034 §4.3.2 3b).
     return result(Rcode.NOERROR, false, NONE, found.ns as ResourceRecord[], found.additionals as ResourceRecord[], found.required, zone);
   }
-  if (isBalanced(found)) return balanced(zone, found.lb, qtype, []);
+  if (isBalanced(found)) return balanced(zone, found.lb, qname, qtype, []);
   const answers = recordsAt(found as RRset, qname);
   if (isAlias(found, qtype)) return chase(zones, zone, qname, qtype, found, answers);
   return result(Rcode.NOERROR, true, answers as ResourceRecord[], NONE, zones.additionalsFor(found) as ResourceRecord[], 0, zone);
@@ -66,20 +65,19 @@ function locate(zone: Zone, name: string, qtype: number): Found {
       return zone.referrals.get(cut)!;
     }
   }
-  if (zone.balancing.balancers.size > 0) {
-    const lb = zone.balancing.balancers.get(name);
-    // A load balancer answers A and AAAA; any other type at its name is NODATA.
-    if (lb !== undefined) return qtype === RRType.A || qtype === RRType.AAAA ? { lb } : NODATA;
-  }
+  // Cloudflare: a load balancer takes precedence over A, AAAA and CNAME records at its name (ANY
+  // gets its A); every other type is the records' (NODATA when there are none).
+  const balancers = zone.balancers;
+  if (balancers.size > 0 && balancers.has(name) && isBalancedType(qtype)) return { lb: name };
   if (node !== undefined) return atNode(node, qtype);
-  // RFC 8020: an empty non-terminal exists; it has no data of any type.
-  if (zone.emptyNonTerminals.has(name)) return NODATA;
+  // RFC 8020: an empty non-terminal exists; it has no data of any type. So does a load balancer's name.
+  if (zone.emptyNonTerminals.has(name) || (balancers.size > 0 && balancers.has(name))) return NODATA;
 
   // The name does not exist. RFC 4592 §3.3.1: the closest encloser is its longest existing
   // ancestor (empty non-terminals count); only "*.<closest encloser>" may answer for it, so a
   // wildcard never covers an existing name nor anything below one.
   let encloser = parentOf(name)!;
-  while (encloser.length > zone.origin.length && !zone.nodes.has(encloser) && !zone.emptyNonTerminals.has(encloser)) {
+  while (encloser.length > zone.origin.length && !zone.nodes.has(encloser) && !zone.emptyNonTerminals.has(encloser) && !zone.balancers.has(encloser)) {
     encloser = parentOf(encloser)!;
   }
   if (zone.delegatedBy.size > 0) {
@@ -87,9 +85,19 @@ function locate(zone: Zone, name: string, qtype: number): Found {
     const cut = zone.delegatedBy.get(encloser);
     if (cut !== undefined) return zone.referrals.get(cut)!;
   }
-  const wildcard = zone.nodes.get(`*.${encloser}`);
+  const source = `*.${encloser}`;
+  // A wildcard load balancer synthesizes like wildcard records: only where no name exists.
+  if (zone.balancers.size > 0 && zone.balancers.has(source)) {
+    if (isBalancedType(qtype)) return { lb: source };
+    return zone.nodes.has(source) ? atNode(zone.nodes.get(source)!, qtype) : NODATA;
+  }
+  const wildcard = zone.nodes.get(source);
   if (wildcard === undefined) return NXDOMAIN;
   return atNode(wildcard, qtype);
+}
+
+function isBalancedType(qtype: number): boolean {
+  return qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY;
 }
 
 /** The RRset of the type at an existing node, else its CNAME, else NODATA. */
@@ -107,10 +115,10 @@ function isBalanced(found: RRset | Referral | Balanced): found is Balanced {
   return (found as Partial<Balanced>).lb !== undefined;
 }
 
-/** Answers so far (a CNAME chain, maybe empty); steering appends the load balancer's records. */
-function balanced(zone: Zone, lb: LoadBalancer, qtype: number, answers: ResourceRecord[]): LookupResult {
+/** Answers so far (a CNAME chain, maybe empty); steering appends the load balancer's records, owned by `owner`. */
+function balanced(zone: Zone, lb: string, owner: string, qtype: number, answers: ResourceRecord[]): LookupResult {
   const r = result(Rcode.NOERROR, true, answers, NONE, NONE, 0, zone);
-  r.balancer = { lb, zone, family: qtype === RRType.AAAA ? "AAAA" : "A" };
+  r.balancer = { name: lb, owner, zone, family: qtype === RRType.AAAA ? "AAAA" : "A" };
   return r;
 }
 
@@ -144,7 +152,7 @@ function chase(zones: ZoneSet, zone: Zone, qname: string, qtype: number, cname: 
     if (found === NODATA) return result(Rcode.NOERROR, true, answers, [z.negativeSoa], NONE, 0, zone);
     if (found === NXDOMAIN) return result(Rcode.NXDOMAIN, true, answers, [z.negativeSoa], NONE, 0, zone);
     if (isReferral(found)) break;
-    if (isBalanced(found)) return balanced(z, found.lb, qtype, answers);
+    if (isBalanced(found)) return balanced(z, found.lb, target, qtype, answers);
     const alias = isAlias(found, qtype);
     if (alias && cnames === MAX_CNAME_CHAIN) break;
     const records = recordsAt(found, target);

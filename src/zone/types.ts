@@ -1,8 +1,6 @@
 // The in-memory zone: built once from a validated zone file, immutable, read by lookup on every query.
 // Names here are absolute, lower case, without the trailing dot ("www.lb.example.com").
 
-import type { Balancing } from "../config/balancing.js";
-import type { LoadBalancer } from "../steer/types.js";
 import type { RData, ResourceRecord, SoaData } from "../wire/types.js";
 
 export interface RRset {
@@ -63,8 +61,12 @@ export interface Zone {
   readonly delegatedBy: ReadonlyMap<string, string>;
   /** The referral for each cut. */
   readonly referrals: ReadonlyMap<string, Referral>;
-  /** Pools, load balancers (by owner name), networks and monitors of this zone. */
-  readonly balancing: Balancing;
+  /**
+   * Names answered by a load balancer (A and AAAA; "*.app.lb.example.com" for a wildcard one).
+   * The zone only knows the names: the zone's Balancing (balancing/) resolves them, as gdnsd's
+   * zones name a resolver plugin that answers for them.
+   */
+  readonly balancers: ReadonlySet<string>;
 }
 
 /** What the config loader hands to buildZone: already validated, names absolute and lower case. */
@@ -74,8 +76,8 @@ export interface ZoneInput {
   readonly soa: SoaData;
   readonly soaTtl: number;
   readonly rrsets: readonly { name: string; type: number; ttl: number; rdata: readonly RData[] }[];
-  /** Pools, load balancers, networks, monitors (none when absent). */
-  readonly balancing?: Balancing;
+  /** Names of the zone's enabled load balancers (none when absent). */
+  readonly balancers?: ReadonlySet<string>;
 }
 
 /**
@@ -97,7 +99,8 @@ export interface LookupResult {
   zone: Zone | null;
   /**
    * Set when the answer is a load balancer's (A or AAAA at its name, possibly at the end of a
-   * CNAME chain): the query layer steers and appends the chosen records to `answers`.
+   * CNAME chain): the query layer steers and appends the chosen records to `answers`. `name` is
+   * the load balancer's (a wildcard's "*.app..."), `owner` the name its records are for.
    */
-  balancer?: { readonly lb: LoadBalancer; readonly zone: Zone; readonly family: "A" | "AAAA" } | undefined;
+  balancer?: { readonly name: string; readonly owner: string; readonly zone: Zone; readonly family: "A" | "AAAA" } | undefined;
 }

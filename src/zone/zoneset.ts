@@ -3,7 +3,8 @@
 // cross zones) never goes stale.
 
 import { RRType } from "../wire/constants.js";
-import type { MxData, ResourceRecord, SrvData } from "../wire/types.js";
+import type { RData, ResourceRecord } from "../wire/types.js";
+import { RECORD_TYPE_BY_CODE } from "../records/types.js";
 import { parentOf } from "./name.js";
 import type { RRset, Zone } from "./types.js";
 
@@ -36,8 +37,9 @@ export class ZoneSet {
     for (const z of byOrigin.values()) {
       for (const node of z.nodes.values()) {
         for (const rrset of node.rrsets.values()) {
-          if (!hasTargets(rrset.type)) continue;
-          const records = this.addressesOf(rrset);
+          const target = RECORD_TYPE_BY_CODE.get(rrset.type)?.target;
+          if (target === undefined) continue;
+          const records = this.addressesOf(rrset, target);
           if (records.length > 0) extra.set(rrset, records);
         }
       }
@@ -61,7 +63,6 @@ export class ZoneSet {
    * same frozen array every time; empty for other types.
    */
   additionalsFor(rrset: RRset): readonly ResourceRecord[] {
-    if (!hasTargets(rrset.type)) return NO_RECORDS;
     return this.extra.get(rrset) ?? NO_RECORDS;
   }
 
@@ -70,11 +71,11 @@ export class ZoneSet {
     return this.delegators.get(zone) ?? null;
   }
 
-  private addressesOf(rrset: RRset): readonly ResourceRecord[] {
+  private addressesOf(rrset: RRset, targetOf: (d: RData) => string): readonly ResourceRecord[] {
     const out: ResourceRecord[] = [];
     const seen = new Set<string>();
     for (const d of rrset.rdata) {
-      const target = rrset.type === RRType.MX ? (d as MxData).exchange : rrset.type === RRType.SRV ? (d as SrvData).target : (d as string);
+      const target = targetOf(d);
       if (seen.has(target)) continue;
       seen.add(target);
       const zone = this.find(target);
@@ -86,8 +87,4 @@ export class ZoneSet {
     }
     return Object.freeze(out);
   }
-}
-
-function hasTargets(type: number): boolean {
-  return type === RRType.NS || type === RRType.MX || type === RRType.SRV;
 }

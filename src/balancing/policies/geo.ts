@@ -1,0 +1,26 @@
+// geo: the pools mapped to the client's country (country_pools), else to its region
+// (region_pools), else default_pools: only the most specific mapping that exists is walked, in
+// failover order. When all its pools are down the fallback pool answers, not default_pools, as
+// Cloudflare does ("If all of the Pools in a specified region are unhealthy, then we will use the
+// fallback_pool"; default_pools serve locations with no mapping). See docs/decisions.md.
+
+import type { Client, SteeringSettings } from "../model.js";
+import type { Policy, PoolList } from "./policy.js";
+
+export const geo: Policy = {
+  // With no geo map every client walks default_pools: the answer does not depend on location.
+  usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
+  lists(lb: SteeringSettings, client: Client): readonly PoolList[] {
+    if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];
+    const { country, region } = client.location();
+    const byCountry = country !== null ? lb.countryPools.get(country) : undefined;
+    if (byCountry !== undefined) return [{ label: `country_pools[${country}]`, names: byCountry }];
+    const byRegion = region !== null ? lb.regionPools.get(region) : undefined;
+    if (byRegion !== undefined) return [{ label: `region_pools[${region}]`, names: byRegion }];
+    return [{ label: "default_pools", names: lb.defaultPools }];
+  },
+  choose([list]) {
+    const first = list?.pools[0];
+    return first ? { pool: first, reason: `first healthy pool of ${list!.label}` } : null;
+  },
+};

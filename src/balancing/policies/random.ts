@@ -1,0 +1,15 @@
+// random: a usable pool of default_pools at random, by random_steering weights (pool_weights,
+// else default_weight). A pool of weight 0 gets no traffic from this policy (as an origin of weight
+// 0 gets none): when every usable pool weighs 0, drained pools and then the fallback pool answer.
+
+import { defaultPools, weightedPick, type Policy } from "./policy.js";
+
+export const random: Policy = {
+  usesLocation: () => false,
+  lists: defaultPools,
+  choose([list], lb, ctx) {
+    const w = lb.randomSteering;
+    const pool = weightedPick(list?.pools ?? [], (p) => w.poolWeights.get(p.name) ?? w.defaultWeight, ctx.random);
+    return pool ? { pool, reason: "healthy pool at random, by random_steering weights" } : null;
+  },
+};

@@ -1,0 +1,116 @@
+// The one steering entry point, used by the server, `gslb explain`, query logs (and, later, the
+// status API): a load balancer's answer for one query. Rules (with the client they see) → the
+// client located if the policy needs it → pool (pools.ts: policy, drained, fallback) → origins →
+// records, plus the ECS scope and the whole decision as an Explanation.
+
+import type { Location } from "../locate/locate.js";
+import { BLOCK_BITS, NOWHERE, type Locator } from "../locate/locate.js";
+import { masked } from "../locate/networks.js";
+import { RRClass, RRType } from "../wire/constants.js";
+import { parseIPv4, parseIPv6 } from "../wire/ip.js";
+import type { ClientSubnet, ResourceRecord } from "../wire/types.js";
+import type { Balancing, Client, Family, HealthView } from "./model.js";
+import { chooseOrigins, type OriginDecision } from "./origins.js";
+import { POLICIES } from "./policies/index.js";
+import { choosePool, type PoolDecision } from "./pools.js";
+import { applyRules } from "./rules.js";
+
+export interface SteerQuery {
+  readonly family: Family;
+  /** The question's name, lower case (rules' dns.qry.name). */
+  readonly qname: string;
+  /** Owner of the records: the load balancer's name, or the qname for a wildcard (a CNAME chain's last target otherwise). */
+  readonly owner: string;
+  /** The resolver's address (the query's source). */
+  readonly resolver: string;
+  readonly ecs: ClientSubnet | null;
+}
+
+export interface SteerContext {
+  readonly health: HealthView;
+  readonly locator: Locator;
+  readonly random: () => number;
+}
+
+export interface Explanation {
+  readonly loadBalancer: string;
+  readonly clientAddress: string;
+  readonly locatedFrom: "ecs" | "resolver";
+  readonly location: Location;
+  /** Rules whose condition matched, in order (the last one terminated, if any did). */
+  readonly rules: readonly string[];
+  readonly pool: PoolDecision;
+  readonly origins: OriginDecision | null;
+  readonly ttl: number;
+  /** ECS scope prefix for the reply (RFC 7871 §7.2.1): how many bits of the subnet the answer depended on. */
+  readonly scope: number;
+}
+
+export interface Steered {
+  readonly records: ResourceRecord[];
+  readonly explanation: Explanation;
+}
+
+export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: SteerContext): Steered {
+  const lb = balancing.balancers.get(lbName)!;
+  const ecs = q.ecs !== null && q.ecs.sourcePrefix > 0 ? q.ecs : null;
+  const resolver = lazyClient(q.resolver, undefined, false, ctx.locator);
+  const subnet = ecs === null ? null : lazyClient(ecs.address, ecs.sourcePrefix, true, ctx.locator);
+
+  // Rules see the ECS subnet (Cloudflare's ip.src for DNS-only) unless the load balancer never uses ECS.
+  const ruleClient = subnet !== null && lb.preferEcs !== "never" ? subnet : resolver;
+  const ruled = applyRules(lb, lb.rules, { qname: q.qname, family: q.family, loadBalancer: lb.name, client: ruleClient, ecs: q.ecs });
+  const settings = ruled.settings;
+
+  // prefer_ecs: always / never / only for the proximity or geo policy (Cloudflare's location_strategy).
+  const ecsAllowed = settings.preferEcs === "always" || (settings.preferEcs !== "never" && settings.preferEcs === settings.policy);
+  const client = subnet !== null && ecsAllowed ? subnet : resolver;
+  const pool = choosePool(settings, balancing.pools, q.family, { client, health: ctx.health, random: ctx.random });
+  const origins = pool.pool === null ? null
+    : chooseOrigins(pool.pool, q.family, lb.maxAnswers, ctx.health, pool.pool.originPolicy === "hash" ? subnetKey(client) : "", ctx.random, pool.fallback);
+
+  let scope = 0;
+  // A rule that looked at the client's subnet or location: the answer depends on all we were given.
+  if (ruleClient === subnet && ruled.usedClient) scope = subnet.bits;
+  if (client === subnet) {
+    if (pool.usedLocation) scope = Math.max(scope, client.location().bits);
+    if (origins?.usedSubnet) scope = Math.max(scope, Math.min(subnet.bits, BLOCK_BITS[subnet.family]));
+  }
+
+  const records: ResourceRecord[] = [];
+  const type = q.family === "A" ? RRType.A : RRType.AAAA;
+  for (const o of origins?.origins ?? []) {
+    if (o.kind === "CNAME") {
+      // A host-name origin is answered as a CNAME; the resolver follows it. One is enough.
+      if (records.length === 0) records.push({ name: q.owner, type: RRType.CNAME, class: RRClass.IN, ttl: settings.ttl, data: o.address });
+      break;
+    }
+    records.push({ name: q.owner, type, class: RRClass.IN, ttl: settings.ttl, data: o.address });
+  }
+  const usedLocation = POLICIES[settings.policy].usesLocation(settings) || ruled.usedClient;
+  return {
+    records,
+    explanation: {
+      loadBalancer: lb.name, clientAddress: client.address, locatedFrom: client.fromEcs ? "ecs" : "resolver",
+      location: usedLocation ? client.location() : NOWHERE, rules: ruled.matched, pool, origins, ttl: settings.ttl, scope,
+    },
+  };
+}
+
+/** The client parsed once from text (ECS subnet or resolver); located on first ask, then remembered. */
+export function lazyClient(address: string, prefix: number | undefined, fromEcs: boolean, locator: Locator): Client {
+  const v4 = parseIPv4(address);
+  const family = v4 !== null ? 4 : 6;
+  const all = family === 4 ? 32 : 128;
+  const bits = Math.min(prefix ?? all, all);
+  const raw = v4 ?? parseIPv6(address) ?? Buffer.alloc(16);
+  const bytes = bits === all ? raw : masked(raw, bits);
+  let location: Location | null = null;
+  return { address, family, bytes, bits, fromEcs, location: () => (location ??= locator.locateBytes(family, bytes, bits)) };
+}
+
+/** The client's subnet for hash steering: the ECS subnet, or the resolver's /24 or /48. */
+function subnetKey(c: Client): string {
+  const bits = Math.min(c.bits, BLOCK_BITS[c.family]);
+  return `${masked(c.bytes, bits).toString("hex")}/${bits}`;
+}
