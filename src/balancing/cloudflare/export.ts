@@ -4,7 +4,8 @@
 // (and `gslb import cloudflare` resolves those names, so export then import gives the file back).
 // gslb's own fields are translated where Cloudflare has an equivalent, else reported.
 
-import { absoluteOwner, formatPath, isObject, normalName, slug, type Json, type JsonObject, type Note } from "./import.js";
+import { formatPath } from "../../problems/problems.js";
+import { absoluteOwner, isObject, normalName, slug, type Json, type JsonObject, type Note } from "./import.js";
 
 export interface ExportOptions {
   /** The zone the load balancers live in at Cloudflare, when not the gslb zone: names are re-homed there. */

@@ -6,6 +6,7 @@
 // with a word on why. Every such field is reported with its path; nothing changes silently.
 // Pure functions only: reading files, validating and writing are the CLI's (src/cli/import.ts).
 
+import { formatPath } from "../../problems/problems.js";
 import { parseExpression } from "../expression.js";
 
 export type Json = null | boolean | number | string | Json[] | JsonObject;
@@ -54,17 +55,6 @@ export interface InputDocument {
 // ------------------------------------------------------------------------------------ helpers
 
 export const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Paths as the zone-file validator prints them: pools.us-east.origins[0], load_balancers["@"]. */
-export function formatPath(segments: readonly (string | number)[]): string {
-  let out = "";
-  for (const s of segments) {
-    if (typeof s === "number") out += `[${s}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(s)) out += out === "" ? s : `.${s}`;
-    else out += `[${JSON.stringify(s)}]`;
-  }
-  return out;
-}
 
 /** A name as compared: lower case, no trailing dot. */
 export const normalName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, "");
