@@ -91,6 +91,17 @@ describe("gslb CLI", () => {
     expect(json).toMatchObject({ locatedFrom: "resolver", location: { country: "JP", region: "NEAS" }, pool: { pool: { name: "us-east" } } });
     const bad = gslb(["explain", "www.lb.example.com", "--ecs", "nonsense"]);
     expect(bad.status).toBe(2);
+    // Overrides in force count, as in the server: eu-west drained, WEU's list goes on to us-east.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-explain-"));
+    try {
+      fs.copyFileSync(path.join(root, "zones/lb.example.com.json"), path.join(dir, "lb.example.com.json"));
+      fs.writeFileSync(path.join(dir, "_overrides.json"), JSON.stringify({ overrides: [{ zone: "lb.example.com", pool: "eu-west", state: "drain" }] }));
+      const drained = gslb(["explain", "www.lb.example.com", "--ecs", "10.20.1.0/24", "--zones", dir]);
+      expect(drained.stdout).toMatch(/pools\s+eu-west DRAINED, us-east healthy/);
+      expect(drained.stdout).toMatch(/chosen\s+us-east: first healthy pool of region_pools\[WEU\]/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("logs sampled queries with --log-queries, steering decisions included, and none without it", async () => {
@@ -144,6 +155,33 @@ describe("gslb CLI", () => {
       const out = bad.stdout + bad.stderr;
       expect(out).toMatch(/bad\.json: .*mail.*A.*192\.0\.2\.300/);
       expect(out).toMatch(/recrods.*did you mean "records"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("check is the whole pre-flight: _overrides.json against the zones; warnings do not fail it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-check-"));
+    try {
+      const zone = JSON.parse(fs.readFileSync(path.join(root, "zones/lb.example.com.json"), "utf8"));
+      Object.assign(zone.load_balancers.www, { session_affinity: "cookie", id: "699d98642c564d2e855e9661899b7252" });
+      fs.writeFileSync(path.join(dir, "lb.json"), JSON.stringify(zone));
+      const warned = gslb(["check", dir]);
+      expect(warned.status).toBe(0);
+      expect(warned.stderr.trim().split("\n")).toEqual([`${path.join(dir, "lb.json")}: load_balancers.www.session_affinity: warning: no effect: session affinity needs Cloudflare's proxy (DNS-only)`]);
+      fs.writeFileSync(path.join(dir, "_overrides.json"), JSON.stringify({ overrides: [
+        { zone: "lb.example.com", pool: "eu-wst", state: "down" },
+        { zone: "lb.example.com", pool: "eu-west", state: "off" },
+        { zone: "lb.example.com", pool: "eu-west", state: "drain", schedule: "not cron", duration: "1h" },
+      ] }));
+      // Every entry's problem in one run: a reference, a state, a cron expression.
+      const bad = gslb(["check", dir]);
+      expect(bad.status).toBe(1);
+      const file = path.join(dir, "_overrides.json");
+      expect(bad.stderr).toContain(`${file}: overrides[0].pool: zone lb.example.com has no pool "eu-wst" (did you mean "eu-west"?)`);
+      expect(bad.stderr).toContain(`${file}: overrides[1].state: `);
+      expect(bad.stderr).toContain(`${file}: overrides[2].schedule: not a cron expression: "not cron"`);
+      expect(bad.stderr).toMatch(/3 problems found/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

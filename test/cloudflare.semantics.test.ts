@@ -39,6 +39,9 @@ function zone(): Record<string, any> {
       mixed: { default_pools: ["b"] },
       off: { default_pools: ["b"], enabled: false },
       "*.app": { default_pools: ["c"] },
+      shadow: { default_pools: ["b"] },
+      mail: { default_pools: ["b"] },
+      forced: { default_pools: ["a", "lit"] },
     },
   });
   Object.assign(z.records, {
@@ -46,6 +49,7 @@ function zone(): Record<string, any> {
     off: { A: "198.51.100.98" },
     "real.app": { A: "198.51.100.97" },
     "x.deep.app": { TXT: "below" },
+    shadow: { CNAME: "elsewhere.example.net." },
   });
   return z;
 }
@@ -95,6 +99,20 @@ describe("Cloudflare's semantics through a real server", () => {
     }
   });
 
+  it("a drained origin takes no traffic while another can; a pool whose only origin is drained comes after undrained pools", async () => {
+    t.writeZone("_overrides.json", { overrides: [{ zone: ZONE, pool: "a", origin: "a1", state: "drain" }] });
+    t.server.reload();
+    try {
+      expect(await a("nofallback")).toEqual(["192.0.2.2"]);
+      set("b", "b1", "down"); set("c", "c1", "down"); set("c", "c6", "down");
+      expect(await a("nofallback")).toEqual(["192.0.2.1"]);
+    } finally {
+      set("b", "b1", "up"); set("c", "c1", "up"); set("c", "c6", "up");
+      t.writeZone("_overrides.json", { overrides: [] });
+      t.server.reload();
+    }
+  });
+
   it("a pool with no origin of the asked family is passed over", async () => {
     expect(await a("family")).toEqual(["192.0.2.6"]);
     expect(await aaaa("family")).toEqual(["2001:db8::6"]);
@@ -117,6 +135,38 @@ describe("Cloudflare's semantics through a real server", () => {
     expect(await answerData(t.port, `mixed.${ZONE}`, "TXT")).toEqual([[Buffer.from("kept")]]);
     expect((await answerData(t.port, `mixed.${ZONE}`, "MX") as any[])[0]).toMatchObject({ preference: 5 });
     expect(await a("off")).toEqual(["198.51.100.98"]);
+  });
+
+  it("a load balancer shadows a CNAME at its name; ANY gets its A; the additional section never gives a shadowed address", async () => {
+    expect(await a("shadow")).toEqual(["192.0.2.2"]);
+    for (const type of ["TXT", "CNAME", "MX"]) {
+      const r = await udpQuery(t.port, `shadow.${ZONE}`, type);
+      expect(rcodeOf(r)).toBe("NOERROR");
+      expect(r.answers).toEqual([]);
+    }
+    expect(await answerData(t.port, `shadow.${ZONE}`, "ANY")).toEqual(["192.0.2.2"]);
+    // The apex MX names mail, a load balancer now (its A record shadowed): no address in additional.
+    const mx = await udpQuery(t.port, ZONE, "MX");
+    expect((mx.additionals ?? []).filter((r: any) => r.type === "A" || r.type === "AAAA")).toEqual([]);
+    expect(await a("mail")).toEqual(["192.0.2.2"]);
+  });
+
+  it("a pool forced up (overrides) answers from its origins whatever the monitor says", async () => {
+    set("a", "a1", "down");
+    try {
+      expect(await a("forced")).toEqual(["192.0.2.5"]);
+      t.writeZone("_overrides.json", { overrides: [{ zone: ZONE, pool: "a", state: "up" }] });
+      t.server.reload();
+      expect(await a("forced")).toEqual(["192.0.2.1"]);
+      // A drained origin keeps its monitor's verdict: down and drained is not served.
+      t.writeZone("_overrides.json", { overrides: [{ zone: ZONE, pool: "a", origin: "a1", state: "drain" }] });
+      t.server.reload();
+      expect(await a("forced")).toEqual(["192.0.2.5"]);
+    } finally {
+      set("a", "a1", "up");
+      t.writeZone("_overrides.json", { overrides: [] });
+      t.server.reload();
+    }
   });
 
   it("wildcard load balancers synthesize like wildcard records (never over an existing name or empty non-terminal)", async () => {

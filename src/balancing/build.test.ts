@@ -49,6 +49,8 @@ describe("load balancing checks", () => {
     expect(r.warnings.map((w) => w.split(":")[0])).toEqual([
       "load_balancers.www.pop_pools", "load_balancers.www.session_affinity", "load_balancers.www.session_affinity_ttl", "load_balancers.www.session_affinity_attributes", "load_balancers.www.adaptive_routing",
     ]);
+    expect(lb({ location_strategy: { mode: "pop", prefer_ecs: "always" } }).warnings).toEqual(["load_balancers.www.location_strategy.mode: no effect: gslb has no points of presence; a client without ECS is located by its resolver's address (resolver_ip)"]);
+    expect(problemsOf({ pools: { "a/b": { origins: [{ name: "x", address: "192.0.2.1" }] } } }).problems).toEqual(['pools.a/b: pool name "a/b" may hold only letters, digits, "-" and "_" (as at Cloudflare)']);
     // Cloudflare's API returns defaults for these: no warning for "none", false, {} or null.
     expect(lb({ session_affinity: "none", adaptive_routing: { failover_across_pools: false }, pop_pools: {} }).warnings).toEqual([]);
   });

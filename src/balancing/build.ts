@@ -12,7 +12,6 @@ import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
 import { checkName, inZone, resolveName } from "../records/names.js";
 import { parseExpression } from "./expression.js";
 import type { Balancing, LoadBalancer, Origin, Pool, Rule, RuleCondition, SteeringSettings } from "./model.js";
-import type { PolicyName } from "./policies/index.js";
 import { BalancingSections, IGNORED, type LoadBalancerSchema, type RuleSchema, type StructuredCondition } from "./schema.js";
 
 type Sections = { [K in keyof typeof BalancingSections]: z.output<(typeof BalancingSections)[K]> };
@@ -58,6 +57,8 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
   const poolList: Pool[] = [];
   for (const [name, p] of Object.entries(file.pools)) {
     const path: Path = ["pools", name];
+    // Cloudflare's rule for pool names; it also keeps "zone/pool/origin" health keys unambiguous.
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) problem(path, `pool name ${JSON.stringify(name)} may hold only letters, digits, "-" and "_" (as at Cloudflare)`);
     ignored(IGNORED.pool, p, path);
     if (p.monitor !== undefined && !monitors.has(p.monitor) && !removed.monitors.has(p.monitor)) problem([...path, "monitor"], unknownName("monitor", p.monitor, [...monitors.keys(), ...removed.monitors]));
     if ((p.latitude === undefined) !== (p.longitude === undefined)) problem(path, "give both latitude and longitude, or neither");
@@ -149,12 +150,13 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     if (cut !== null) problem(path, `${owner} is at or below the delegation ${cut}: its answers belong to the delegated zone`);
     if (lb.proxied) problem([...path, "proxied"], "gslb answers DNS only: a proxied (orange-cloud) load balancer needs Cloudflare's proxy; set false or remove it");
     ignored(IGNORED.load_balancer, lb, path);
+    if (lb.location_strategy?.mode === "pop") warnings.push({ path: [...path, "location_strategy", "mode"], message: "no effect: gslb has no points of presence; a client without ECS is located by its resolver's address (resolver_ip)" });
 
     const base = steeringSettings(lb, path, { poolListOf, poolRef, regionMap, countryMap, weights });
     const rules = lb.rules
       .map((r, i) => ({ r, i }))
       .filter(({ r, i }) => { ignored(IGNORED.rule, r, [...path, "rules", i]); ignored(IGNORED.overrides, r.overrides, [...path, "rules", i, "overrides"]); return true; })
-      .map(({ r, i }) => ({ r, i, rule: buildRule(r, `rules[${i}]`, base, [...path, "rules", i], problems, { poolListOf, poolRef, regionMap, countryMap, weights }) }))
+      .map(({ r, i }) => ({ r, i, rule: buildRule(r, `rules[${i}]`, [...path, "rules", i], problems, { poolListOf, poolRef, regionMap, countryMap, weights }) }))
       .filter(({ r }) => !r.disabled)
       // Lower priority first; equal priorities (Cloudflare's default, 0) keep their order.
       .sort((a, b) => a.r.priority - b.r.priority || a.i - b.i)
@@ -199,19 +201,14 @@ function steeringSettings(lb: LbInput, path: Path, refs: Refs): SteeringSettings
     // Cloudflare: "The default fallback pool is the last pool listed".
     fallbackPool: lb.fallback_pool ?? null,
     regionPools, countryPools,
-    policy: resolvePolicy(lb.steering_policy, regionPools.size + countryPools.size > 0),
+    policy: lb.steering_policy,
     randomSteering: refs.weights(lb.random_steering, [...path, "random_steering"]),
     preferEcs: lb.location_strategy?.prefer_ecs ?? "proximity",
     ttl: lb.ttl,
   });
 }
 
-/** Cloudflare's "": geo when a region or country map is set, else off. */
-function resolvePolicy(policy: PolicyName | "", hasGeoMap: boolean): PolicyName {
-  return policy !== "" ? policy : hasGeoMap ? "geo" : "off";
-}
-
-function buildRule(r: z.output<typeof RuleSchema>, label: string, base: SteeringSettings, path: Path, problems: Problem[], refs: Refs): Rule {
+function buildRule(r: z.output<typeof RuleSchema>, label: string, path: Path, problems: Problem[], refs: Refs): Rule {
   const o = r.overrides;
   const at: Path = [...path, "overrides"];
   const overrides: { -readonly [K in keyof SteeringSettings]?: SteeringSettings[K] } = {};
@@ -219,10 +216,7 @@ function buildRule(r: z.output<typeof RuleSchema>, label: string, base: Steering
   if (o.fallback_pool !== undefined) { refs.poolRef(o.fallback_pool, [...at, "fallback_pool"]); overrides.fallbackPool = o.fallback_pool; }
   if (o.region_pools !== undefined) overrides.regionPools = refs.regionMap(o.region_pools, [...at, "region_pools"]);
   if (o.country_pools !== undefined) overrides.countryPools = refs.countryMap(o.country_pools, [...at, "country_pools"]);
-  if (o.steering_policy !== undefined) {
-    const maps = (overrides.regionPools ?? base.regionPools).size + (overrides.countryPools ?? base.countryPools).size;
-    overrides.policy = resolvePolicy(o.steering_policy, maps > 0);
-  }
+  if (o.steering_policy !== undefined) overrides.policy = o.steering_policy;
   if (o.random_steering !== undefined) overrides.randomSteering = refs.weights(o.random_steering, [...at, "random_steering"]);
   if (o.location_strategy?.prefer_ecs !== undefined) overrides.preferEcs = o.location_strategy.prefer_ecs;
   if (o.ttl !== undefined) overrides.ttl = o.ttl;
@@ -269,8 +263,8 @@ function originAddress(text: string, path: Path, problems: Problem[]): { address
 
 /** At the apex a host-name origin would be a CNAME beside the SOA and NS (RFC 1034 §3.6.2). */
 function apexOrigins(lb: LoadBalancer, pools: ReadonlyMap<string, Pool>, path: Path, problems: Problem[]): void {
-  const names = new Set([...lb.defaultPools, lb.fallbackPool ?? "", ...[...lb.regionPools.values(), ...lb.countryPools.values()].flat()]);
-  for (const r of lb.rules) for (const n of [...(r.overrides.defaultPools ?? []), r.overrides.fallbackPool ?? ""]) names.add(n);
+  const named = (s: Partial<SteeringSettings>) => [...(s.defaultPools ?? []), s.fallbackPool ?? "", ...[...(s.regionPools?.values() ?? []), ...(s.countryPools?.values() ?? [])].flat()];
+  const names = new Set([...named(lb), ...lb.rules.flatMap((r) => named(r.overrides))]);
   for (const name of names) {
     const host = pools.get(name)?.origins.find((o) => o.kind === "CNAME");
     if (host !== undefined) problems.push({ path, message: `pool ${name}'s origin ${host.name} is a host name (${host.address}): at the apex it would be a CNAME beside the SOA and NS; give it an address` });

@@ -5,7 +5,7 @@
 // asked family: a pool that cannot answer AAAA is passed over for AAAA like an unhealthy one.
 
 import type { Family, Pool, SteeringSettings } from "./model.js";
-import { POLICIES, type PolicyName } from "./policies/index.js";
+import { POLICIES, policyOf, type PolicyName } from "./policies/index.js";
 import type { Candidates, PolicyContext } from "./policies/policy.js";
 
 export type PoolState = "healthy" | "drained" | "unhealthy" | "disabled" | "no-family";
@@ -28,7 +28,8 @@ export interface PoolDecision {
 }
 
 export function choosePool(lb: SteeringSettings, pools: ReadonlyMap<string, Pool>, family: Family, ctx: PolicyContext): PoolDecision {
-  const policy = POLICIES[lb.policy];
+  const name = policyOf(lb);
+  const policy = POLICIES[name];
   const lists = policy.lists(lb, ctx.client);
   const considered: PoolConsidered[] = [];
   const states = new Map<Pool, PoolState>();
@@ -42,7 +43,7 @@ export function choosePool(lb: SteeringSettings, pools: ReadonlyMap<string, Pool
   };
   const candidates: Candidates[] = lists.map((l) => ({ label: l.label, pools: l.names.map((n) => pools.get(n)!).filter((p) => stateOf(p) === "healthy") }));
   const usedLocation = policy.usesLocation(lb);
-  const decision = (pool: Pool | null, reason: string, fallback: boolean): PoolDecision => ({ pool, policy: lb.policy, reason, considered, usedLocation, fallback });
+  const decision = (pool: Pool | null, reason: string, fallback: boolean): PoolDecision => ({ pool, policy: name, reason, considered, usedLocation, fallback });
 
   const choice = policy.choose(candidates, lb, ctx);
   if (choice !== null) return decision(choice.pool, choice.reason, false);
@@ -54,11 +55,11 @@ export function choosePool(lb: SteeringSettings, pools: ReadonlyMap<string, Pool
     }
   }
   // Cloudflare: "The default fallback pool is the last pool listed".
-  const name = lb.fallbackPool ?? lb.defaultPools[lb.defaultPools.length - 1]!;
-  const fallback = pools.get(name)!;
-  if (!fallback.enabled) return decision(null, `no healthy pool, and the fallback pool ${name} is disabled`, true);
-  if (fallback.byFamily[family].length === 0) return decision(null, `no healthy pool, and the fallback pool ${name} has no enabled origin of family ${family}`, true);
-  return decision(fallback, `no healthy pool of family ${family}: fallback pool ${name} (health ignored)`, true);
+  const last = lb.fallbackPool ?? lb.defaultPools[lb.defaultPools.length - 1]!;
+  const fallback = pools.get(last)!;
+  if (!fallback.enabled) return decision(null, `no healthy pool, and the fallback pool ${last} is disabled`, true);
+  if (fallback.byFamily[family].length === 0) return decision(null, `no healthy pool, and the fallback pool ${last} has no enabled origin of family ${family}`, true);
+  return decision(fallback, `no healthy pool of family ${family}: fallback pool ${last} (health ignored)`, true);
 }
 
 function poolState(pool: Pool, family: Family, { health }: PolicyContext): PoolState {

@@ -22,7 +22,7 @@ describe("rules", () => {
   it("terminates defaults to false (Cloudflare): matches accumulate; a terminating match stops", () => {
     const office = run(lb, client([10, 99, 1, 0], 24));
     expect(office.matched).toEqual(["short ttl everywhere", "office"]);
-    expect(office.settings).toMatchObject({ ttl: 10, defaultPools: ["office"], policy: "off" });
+    expect(office.settings).toMatchObject({ ttl: 10, defaultPools: ["office"], policy: "" });
     expect(run(lb, client([10, 1, 1, 0], 24), "AAAA").settings.defaultPools).toEqual(["b"]);
     const de = run(lb, client([10, 1, 1, 0], 24));
     expect(de.settings).toMatchObject({ defaultPools: ["de"], policy: "random", ttl: 10 });

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { MonitorSchema } from "../monitor/registry.js";
 import { MAX_TTL } from "../wire/constants.js";
-import { POLICY_NAMES } from "./policies/names.js";
+import { POLICY_NAMES } from "./policies/index.js";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const Ttl = int(0, MAX_TTL);

@@ -11,7 +11,7 @@ import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import type { ClientSubnet, ResourceRecord } from "../wire/types.js";
 import type { Balancing, Client, Family, HealthView } from "./model.js";
 import { chooseOrigins, type OriginDecision } from "./origins.js";
-import { POLICIES } from "./policies/index.js";
+import { POLICIES, policyOf } from "./policies/index.js";
 import { choosePool, type PoolDecision } from "./pools.js";
 import { applyRules } from "./rules.js";
 
@@ -63,7 +63,8 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   const settings = ruled.settings;
 
   // prefer_ecs: always / never / only for the proximity or geo policy (Cloudflare's location_strategy).
-  const ecsAllowed = settings.preferEcs === "always" || (settings.preferEcs !== "never" && settings.preferEcs === settings.policy);
+  const policy = policyOf(settings);
+  const ecsAllowed = settings.preferEcs === "always" || (settings.preferEcs !== "never" && settings.preferEcs === policy);
   const client = subnet !== null && ecsAllowed ? subnet : resolver;
   const pool = choosePool(settings, balancing.pools, q.family, { client, health: ctx.health, random: ctx.random });
   const origins = pool.pool === null ? null
@@ -87,7 +88,8 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
     }
     records.push({ name: q.owner, type, class: RRClass.IN, ttl: settings.ttl, data: o.address });
   }
-  const usedLocation = POLICIES[settings.policy].usesLocation(settings) || ruled.usedClient;
+  // The location shown is the one the answer used (computed only when the policy needs it).
+  const usedLocation = POLICIES[policy].usesLocation(settings);
   return {
     records,
     explanation: {

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadZoneDir, loadZoneFile, type ZoneFileResult } from "../config/load.js";
 import { parseOverrides } from "../health/overrides.js";
-import type { ConfigError } from "../problems/problems.js";
+import { formatError, type ConfigError } from "../problems/problems.js";
 import { parseFlags } from "./args.js";
 
 export const CHECK_HELP = `Usage: gslb check [DIR|FILE]...
@@ -46,7 +46,7 @@ export async function check(argv: string[]): Promise<number> {
       warnings.push(...r.warnings);
     }
   }
-  const line = (e: ConfigError, tag = "") => `${e.file}: ${e.path === "" ? "" : `${e.path}: `}${tag}${e.message}\n`;
+  const line = (e: ConfigError, tag = "") => `${formatError(e, tag)}\n`;
   for (const w of warnings) process.stderr.write(line(w, "warning: "));
   for (const e of errors) process.stderr.write(line(e));
   if (errors.length > 0) {

@@ -1,10 +1,13 @@
 // gslb explain: what the server would answer a client for a name, and why. It runs the same
 // steer() the server runs; the explanation printed is the object query logs carry.
 
+import { formatError } from "../problems/problems.js";
 import { loadZoneDir } from "../config/load.js";
 import { geoipLite, mmdb } from "../locate/geoip.js";
 import { Locator } from "../locate/locate.js";
 import { regionName } from "../locate/regions.js";
+import path from "node:path";
+import { OverrideManager } from "../health/overrides.js";
 import { HealthTable } from "../health/table.js";
 import { steer, type Explanation } from "../balancing/steer.js";
 import { RRType, typeName } from "../wire/constants.js";
@@ -31,7 +34,7 @@ Options:
   -h, --help           this text
 
 Health: explain runs no monitors; origins not yet checked count as up, as at a
-server's cold start.
+server's cold start. Overrides in the zone directory's _overrides.json count.
 `;
 
 export async function explain(argv: string[]): Promise<number> {
@@ -53,7 +56,7 @@ export async function explain(argv: string[]): Promise<number> {
   const ecs = values.ecs === undefined ? null : parseSubnet(values.ecs);
 
   const load = loadZoneDir(values.zones!);
-  for (const e of load.errors) process.stderr.write(`${e.file}: ${e.path === "" ? "" : `${e.path}: `}${e.message}\n`);
+  for (const e of load.errors) process.stderr.write(`${formatError(e)}\n`);
   const result = lookup(new ZoneSet(load.zones), name, type);
   const out: string[] = [`query      ${name} ${typeName(type)}`];
   if (result.balancer === undefined) {
@@ -65,8 +68,15 @@ export async function explain(argv: string[]): Promise<number> {
   const { name: lbName, owner, zone, family } = result.balancer;
   const balancing = load.balancing.get(zone.origin)!;
   const geo = values["geoip-mmdb"] !== undefined ? await mmdb(values["geoip-mmdb"]) : geoipLite();
+  // Operator overrides in force now (drain, up, down) count, as in the server.
+  const table = new HealthTable();
+  const overrides = new OverrideManager(table);
+  for (const e of overrides.load(path.join(values.zones!, "_overrides.json"), load.balancing)) process.stderr.write(`${formatError(e)}\n`);
+  const active = overrides.active();
+  overrides.stop(); // no timers left running; what was in force stays in the table
+  table.setOverrides(active);
   const { records, explanation } = steer(balancing, lbName, { family, qname: name, owner, resolver: values.client!, ecs }, {
-    health: new HealthTable().view(balancing), locator: new Locator(balancing.networks, geo), random: Math.random,
+    health: table.view(balancing), locator: new Locator(balancing.networks, geo), random: Math.random,
   });
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...explanation, answers: [...result.answers, ...records] }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2) + "\n");

@@ -1,6 +1,7 @@
 // gslb export cloudflare: a zone file's monitors, pools and load balancers as Cloudflare API
 // payloads on stdout; what cannot be said in Cloudflare's terms is listed on stderr.
 
+import { formatError } from "../problems/problems.js";
 import fs from "node:fs";
 import path from "node:path";
 import { parseZoneText } from "../config/load.js";
@@ -76,7 +77,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   }
   const errors = parseZoneText(chosen.file, chosen.text).errors;
   if (errors.length > 0) {
-    for (const e of errors) process.stderr.write(`${e.file}: ${e.path === "" ? "" : `${e.path}: `}${e.message}\n`);
+    for (const e of errors) process.stderr.write(`${formatError(e)}\n`);
     process.stderr.write(`${chosen.file}: not exported: fix ${errors.length === 1 ? "this problem" : `these ${errors.length} problems`} first\n`);
     return 1;
   }

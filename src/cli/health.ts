@@ -1,6 +1,7 @@
 // gslb health: run one round of health checks now and print, per pool, each origin's state, last
 // result and RTT: the first thing to run when something looks wrong.
 
+import { formatError } from "../problems/problems.js";
 import { loadZoneDir } from "../config/load.js";
 import { HealthTable } from "../health/table.js";
 import { Prober } from "../probe/scheduler.js";
@@ -22,7 +23,7 @@ export async function health(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { zones: { type: "string", default: "./zones" }, help: { type: "boolean", short: "h" } }, false);
   if (values.help) { process.stdout.write(HEALTH_HELP); return 0; }
   const load = loadZoneDir(values.zones!);
-  for (const e of load.errors) process.stderr.write(`${e.file}: ${e.path === "" ? "" : `${e.path}: `}${e.message}\n`);
+  for (const e of load.errors) process.stderr.write(`${formatError(e)}\n`);
 
   const table = new HealthTable("down");
   const last = new Map<string, { reason: string; rtt: number | null }>();

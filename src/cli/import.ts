@@ -2,6 +2,7 @@
 // load_balancers (src/balancing/cloudflare/import.ts does the translating). The result is checked
 // with the zone-file validator and written atomically, only when it passes (or with --force).
 
+import { formatError } from "../problems/problems.js";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -164,11 +165,11 @@ export async function importCommand(argv: string[]): Promise<number> {
     : JSON.stringify({ ...newZoneFile(zone, [{ name: "ns.invalid" }], new Date()), ...imported });
   const validation = parseZoneText(target, checked);
   const errors = validation.errors;
-  for (const e of errors) process.stderr.write(`${e.file}: ${e.path === "" ? "" : `${e.path}: `}${e.message}\n`);
+  for (const e of errors) process.stderr.write(`${formatError(e)}\n`);
   // The validator's warnings, less those the report above already gave for the same field.
   const reported = new Set(notes.map((n) => n.path));
   for (const w of validation.warnings) {
-    if (!reported.has(w.path)) process.stderr.write(`${w.file}: ${w.path === "" ? "" : `${w.path}: `}warning: ${w.message}\n`);
+    if (!reported.has(w.path)) process.stderr.write(`${formatError(w, "warning: ")}\n`);
   }
 
   const kinds = (k: Note["kind"]) => notes.filter((n) => n.kind === k).length;

@@ -145,7 +145,7 @@ describe("rejections, each with its path", () => {
 
   it("reports JSON syntax errors with line and column", () => {
     const [e] = errorsOf('{\n  "zone": "lb.example.com",\n  "ttl": 300,,\n}');
-    expect(e).toMatch(/^: invalid JSON at line 3, column 14/);
+    expect(e).toMatch(/^\$: invalid JSON at line 3, column 14/);
   });
 
   it("explains a value of the wrong shape", () => {

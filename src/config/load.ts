@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { buildZone } from "../zone/build.js";
 import type { Zone, ZoneInput } from "../zone/types.js";
 import type { Balancing } from "../balancing/model.js";
-import { suggest, toError, type ConfigError, type Path, type Problem } from "../problems/problems.js";
+import { suggest, toError, WHOLE_FILE, type ConfigError, type Path, type Problem } from "../problems/problems.js";
 import { ZoneFile } from "./schema.js";
 import { validateZone, type Removed } from "./validate.js";
 
@@ -46,7 +46,7 @@ export function parseZoneText(file: string, text: string): ZoneFileResult {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return fail([{ file, path: "", message: jsonSyntaxMessage(text, (err as Error).message) }]);
+    return fail([{ file, path: WHOLE_FILE, message: jsonSyntaxMessage(text, (err as Error).message) }]);
   }
   // Every problem in one run: schema problems first, then, on what is left, the zone-wide checks.
   const { data, problems: schemaProblems, removed } = parseSalvaging(json);
@@ -58,7 +58,7 @@ export function parseZoneText(file: string, text: string): ZoneFileResult {
   try {
     return { file, text, zone: buildZone(v.input), balancing: v.balancing, input: v.input, errors: [], warnings };
   } catch (err) {
-    return fail([{ file, path: "", message: `internal error building the zone: ${(err as Error).message}` }]);
+    return fail([{ file, path: WHOLE_FILE, message: `internal error building the zone: ${(err as Error).message}` }]);
   }
 }
 
@@ -67,7 +67,7 @@ export function loadZoneFile(file: string): ZoneFileResult {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    return { file, text: null, zone: null, balancing: null, input: null, errors: [{ file, path: "", message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], warnings: [] };
+    return { file, text: null, zone: null, balancing: null, input: null, errors: [{ file, path: WHOLE_FILE, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], warnings: [] };
   }
   return parseZoneText(file, text);
 }
@@ -85,7 +85,7 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
   try {
     files = zoneFilesIn(dir);
   } catch (err) {
-    const error: ConfigError = { file: dir, path: "", message: `cannot read the zone directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    const error: ConfigError = { file: dir, path: WHOLE_FILE, message: `cannot read the zone directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     // A directory that vanished for a moment must not take every zone down.
     return collect(previous ?? new Map(), [error]);
   }
@@ -101,7 +101,7 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
     if (result.errors.length > 0 && before?.zone) {
       // Keep serving the last good version of this file.
       const kept = before;
-      result = { ...result, zone: kept.zone, balancing: kept.balancing, input: kept.input, errors: [...result.errors, { file, path: "", message: `still serving the last good version (${kept.zone!.origin} serial ${kept.zone!.serial})` }] };
+      result = { ...result, zone: kept.zone, balancing: kept.balancing, input: kept.input, errors: [...result.errors, { file, path: WHOLE_FILE, message: `still serving the last good version (${kept.zone!.origin} serial ${kept.zone!.serial})` }] };
     }
     results.set(file, result);
   }

@@ -1,7 +1,7 @@
 // From a structurally valid zone file (schema.ts) to ZoneInput, checking what DNS forbids across
 // the whole zone. Every problem is reported with its JSON path; all are collected, not just the first.
 
-import { RRType } from "../wire/constants.js";
+import { RRType, typeName } from "../wire/constants.js";
 import { RECORD_TYPE_BY_CODE, RECORD_TYPES, type NormaliseContext, type RecordTypeName } from "../records/types.js";
 import type { RData, SoaData } from "../wire/types.js";
 import type { ZoneInput } from "../zone/types.js";
@@ -107,7 +107,7 @@ export function validateZone(file: ZoneFile, source: string, removed?: Removed):
     const cnamePath = types.get(RRType.CNAME);
     if (cnamePath !== undefined) {
       if (owner === origin) problems.push({ path: cnamePath, message: "no CNAME at the apex: it owns SOA and NS (RFC 1034 §3.6.2)" });
-      else if (types.size > 1) problems.push({ path: cnamePath, message: `CNAME cannot stand beside other data (${[...types.keys()].filter((t) => t !== RRType.CNAME).map(typeLabel).join(", ")}) (RFC 1034 §3.6.2)` });
+      else if (types.size > 1) problems.push({ path: cnamePath, message: `CNAME cannot stand beside other data (${[...types.keys()].filter((t) => t !== RRType.CNAME).map(typeName).join(", ")}) (RFC 1034 §3.6.2)` });
     }
     if (owner.startsWith("*.") && types.has(RRType.NS)) problems.push({ path: types.get(RRType.NS)!, message: "NS at a wildcard name is not allowed (RFC 4592 §4.2)" });
     const cut = cutOf(owner);
@@ -124,7 +124,7 @@ export function validateZone(file: ZoneFile, source: string, removed?: Removed):
     const targets = target === undefined ? [] : s.rdata.map(target);
     targets.forEach((t) => {
       if (t === "" || !inZone(t, origin)) return;
-      if (cnameOwners.has(t)) problems.push({ path: s.path, message: `${typeLabel(s.type)} target ${t} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)` });
+      if (cnameOwners.has(t)) problems.push({ path: s.path, message: `${typeName(s.type)} target ${t} is a CNAME; it must name a host with addresses (RFC 2181 §10.3)` });
       else if (s.type === RRType.NS && !hasAddress(t)) {
         problems.push({ path: s.path, message: `NS target ${t} is in the zone but has no A or AAAA record${cutOf(t) ? " (glue)" : ""}: the delegation would be lame` });
       }
@@ -134,17 +134,22 @@ export function validateZone(file: ZoneFile, source: string, removed?: Removed):
   // Load balancing: its own build, told only what it needs of the records (where the cuts are).
   const built = buildBalancing(file, { origin, cutAbove: (n) => cutOf(n) ?? null }, removed);
   problems.push(...built.problems);
+  // Cloudflare's precedence: a load balancer shadows the A, AAAA and CNAME records at its name.
+  const warnings = [...built.warnings];
+  for (const owner of built.balancing.balancers.keys()) {
+    for (const [type, path] of typesAt.get(owner) ?? []) {
+      if (type === RRType.A || type === RRType.AAAA || type === RRType.CNAME) {
+        warnings.push({ path, message: `not served while load_balancers has ${owner} (a load balancer takes precedence over its A, AAAA and CNAME records)` });
+      }
+    }
+  }
 
-  if (problems.length > 0) return { input: null, balancing: null, problems, warnings: built.warnings };
+  if (problems.length > 0) return { input: null, balancing: null, problems, warnings };
   const balancers = new Set(built.balancing.balancers.keys());
   return {
     input: { origin, source, soa, soaTtl: file.ttl, rrsets: rrsets.map(({ path: _p, ...r }) => r), balancers },
     balancing: built.balancing,
     problems,
-    warnings: built.warnings,
+    warnings,
   };
-}
-
-function typeLabel(type: number): string {
-  return Object.entries(RRType).find(([, v]) => v === type)?.[0] ?? String(type);
 }

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Balancing } from "../balancing/model.js";
-import { formatPath, suggest, type ConfigError } from "../problems/problems.js";
+import { formatPath, suggest, WHOLE_FILE, type ConfigError } from "../problems/problems.js";
 import type { OverrideState } from "./table.js";
 
 /** What the override manager writes: the overrides in force, by key. */
@@ -16,18 +16,20 @@ export interface OverrideSink {
 
 const Duration = z.string().regex(/^\d+(s|m|h|d)$/, 'a duration like "90s", "30m", "2h", "1d"');
 
-export const OverridesFile = z.strictObject({
-  overrides: z.array(z.strictObject({
-    zone: z.string().min(1),
-    pool: z.string().min(1),
-    origin: z.string().min(1).optional().describe("omit to override the whole pool"),
-    state: z.enum(["up", "down", "drain"]),
-    until: z.iso.datetime({ offset: true }).optional().describe("ISO 8601 time the override ends"),
-    schedule: z.string().optional().describe("cron expression: when each window opens"),
-    duration: Duration.optional().describe("how long each window lasts"),
-    comment: z.string().optional(),
-  })).default([]),
+const Override = z.strictObject({
+  zone: z.string().min(1),
+  pool: z.string().min(1),
+  origin: z.string().min(1).optional().describe("omit to override the whole pool"),
+  state: z.enum(["up", "down", "drain"]),
+  until: z.iso.datetime({ offset: true }).optional().describe("ISO 8601 time the override ends"),
+  schedule: z.string().optional().describe("cron expression: when each window opens"),
+  duration: Duration.optional().describe("how long each window lasts"),
+  comment: z.string().optional(),
 });
+
+export const OverridesFile = z.strictObject({ overrides: z.array(Override).default([]) });
+
+const KEYS = ["overrides", ...Object.keys(Override.shape)];
 
 /**
  * Check an overrides file against the zones served (`gslb check` and the server alike): JSON,
@@ -36,19 +38,24 @@ export const OverridesFile = z.strictObject({
 export function parseOverrides(file: string, text: string, balancing: ReadonlyMap<string, Balancing>): { rules: Rule[]; errors: ConfigError[] } {
   const errors: ConfigError[] = [];
   const err = (path: (string | number)[], message: string) => errors.push({ file, path: formatPath(path), message });
+  const report = (issues: readonly z.core.$ZodIssue[], base: (string | number)[]) => {
+    // Unknown keys first: "stat" explains the missing "state".
+    for (const i of [...issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"))) {
+      const at = [...base, ...(i.path as (string | number)[])];
+      if (i.code === "unrecognized_keys") for (const k of i.keys) err([...at, k], `unknown key ${JSON.stringify(k)}${hintFor(k, KEYS)}`);
+      else err(at, i.message.replace(/^Invalid (input|option): /, ""));
+    }
+  };
   let json: unknown;
   try { json = JSON.parse(text); } catch (e) { err([], `invalid JSON: ${(e as Error).message}`); return { rules: [], errors }; }
-  const parsed = OverridesFile.safeParse(json);
-  if (!parsed.success) {
-    // Unknown keys first: "stat" explains the missing "state".
-    for (const i of [...parsed.error.issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"))) {
-      if (i.code === "unrecognized_keys") for (const k of i.keys) { const hint = suggest(k, ["zone", "pool", "origin", "state", "until", "schedule", "duration", "comment", "overrides"]); err([...(i.path as (string | number)[]), k], `unknown key ${JSON.stringify(k)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`); }
-      else err(i.path as (string | number)[], i.message.replace(/^Invalid (input|option): /, ""));
-    }
-    return { rules: [], errors };
-  }
+  // The file's shape, then each entry on its own: every entry's problems, shape and references alike, in one run.
+  const shape = z.strictObject({ overrides: z.array(z.unknown()).default([]) }).safeParse(json);
+  if (!shape.success) { report(shape.error.issues, []); return { rules: [], errors }; }
   const rules: Rule[] = [];
-  parsed.data.overrides.forEach((o, i) => {
+  shape.data.overrides.forEach((entry, i) => {
+    const parsed = Override.safeParse(entry);
+    if (!parsed.success) return report(parsed.error.issues, ["overrides", i]);
+    const o = parsed.data;
     const origin = o.zone.replace(/\.$/, "").toLowerCase();
     const b = balancing.get(origin);
     if (b === undefined) return err(["overrides", i, "zone"], `no zone ${o.zone} is served${hintFor(origin, [...balancing.keys()])}`);
@@ -85,6 +92,7 @@ export class OverrideManager {
   private tasks: ScheduledTask[] = [];
   private timers: NodeJS.Timeout[] = [];
   private loadedText: string | null = null;
+  private loadedFor: ReadonlyMap<string, Balancing> | null = null;
 
   constructor(private readonly health: OverrideSink, private readonly now: () => number = Date.now) {}
 
@@ -98,14 +106,18 @@ export class OverrideManager {
       this.loadedText = null;
       return [];
     }
-    if (text === this.loadedText) return [];
+    // Checked again when the file or the zones change: a reload may drop a pool an override names.
+    if (text === this.loadedText && balancing === this.loadedFor) return [];
     const { rules, errors } = parseOverrides(file, text, balancing);
     if (errors.length > 0) {
-      if (this.loadedText !== null) errors.push({ file, path: "", message: "keeping the previous overrides" });
+      if (this.loadedText !== null) errors.push({ file, path: WHOLE_FILE, message: "keeping the previous overrides" });
       return errors;
     }
+    const same = text === this.loadedText;
     this.loadedText = text;
-    this.replace(rules);
+    this.loadedFor = balancing;
+    // The same file, still valid against the new zones: keep the rules, and their open windows.
+    if (!same) this.replace(rules);
     return [];
   }
 

@@ -131,10 +131,14 @@ export class HealthTable implements HealthSink, SlotResolver {
     // Arrays may grow (new slots): read them through the table each time, never keep a reference.
     const table = this;
     const override = (slot: number) => (table.overrideCount > 0 ? table.overrideCodes[slot]! : NO_OVERRIDE);
+    // Overrides: "down" forces down; "up" forces up (a pool forced up counts its origins up unless
+    // they have overrides of their own); "drain" keeps the monitor's verdict and only ranks last.
     const originUp = (pool: Pool, o: Origin): boolean => {
       const slot = originSlots[o.index]!;
-      const forced = override(slot);
-      if (forced !== NO_OVERRIDE) return forced !== FORCED_DOWN;
+      const own = override(slot);
+      if (own === FORCED_UP) return true;
+      if (own === FORCED_DOWN) return false;
+      if (own === NO_OVERRIDE && override(poolSlots[pool.index]!) === FORCED_UP) return true;
       if (pool.monitor === null) return true;
       const s = table.states[slot]!;
       return s === UP || (s === UNKNOWN && table.unknownPolicy === "up");
@@ -145,7 +149,8 @@ export class HealthTable implements HealthSink, SlotResolver {
       poolHealthy(pool) {
         if (!pool.enabled) return false;
         const forced = override(poolSlots[pool.index]!);
-        if (forced !== NO_OVERRIDE) return forced !== FORCED_DOWN;
+        if (forced === FORCED_UP) return true;
+        if (forced === FORCED_DOWN) return false;
         let up = 0;
         for (const o of pool.origins) if (o.enabled && originUp(pool, o)) up++;
         return up >= pool.minimumOrigins;

@@ -60,10 +60,22 @@ describe("Locator", () => {
   it("uses only the bits an ECS prefix gives", () => {
     const { geo } = fixedGeo();
     const l = new Locator(networks, geo);
-    // A /16 subnet cannot be told to be inside 10.20.30.0/24.
-    expect(l.locate("10.20.0.0", 16)).toMatchObject({ region: "WEU", bits: 16 });
+    // A /16 subnet cannot be told to be inside 10.20.30.0/24: WEU, but scoped /24, since clients
+    // of 10.20.30.0/24 inside it get another answer.
+    expect(l.locate("10.20.0.0", 16)).toMatchObject({ region: "WEU", bits: 24 });
+    expect(l.locate("10.20.0.0", 32)).toMatchObject({ region: "WEU", bits: 32 });
     expect(l.locate("10.20.30.0", 24)).toMatchObject({ region: "EEU", bits: 24 });
     expect(l.locate("198.51.100.0", 0)).toMatchObject({ via: { kind: "none" }, bits: 0 });
+  });
+
+  it("scopes a GeoIP answer to an operator network inside the block", () => {
+    const { geo } = fixedGeo();
+    const l = new Locator([net("192.0.2.128/25", { country: "DE" })], geo);
+    // The resolver's /24 (or the resolver itself, outside the /25): GeoIP, valid only for 192.0.2.0/25.
+    expect(l.locate("192.0.2.0", 24)).toMatchObject({ country: "JP", bits: 25 });
+    expect(l.locate("192.0.2.7")).toMatchObject({ country: "JP", bits: 25 });
+    expect(l.locate("192.0.2.200")).toMatchObject({ country: "DE", via: { kind: "network" } });
+    expect(l.locate("198.51.100.7")).toMatchObject({ country: "JP", bits: 24 });
   });
 
   it("caches GeoIP per /24 and /48", () => {

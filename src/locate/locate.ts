@@ -59,7 +59,7 @@ export class Locator {
       return Object.freeze({
         country, subdivision: l.subdivision ?? null, region,
         latitude: l.latitude ?? null, longitude: l.longitude ?? null,
-        via: Object.freeze({ kind: "network" as const, cidr: n.cidr }), bits: known,
+        via: Object.freeze({ kind: "network" as const, cidr: n.cidr }), bits: this.scopeWithin(family, bytes, known),
       });
     }
 
@@ -75,7 +75,20 @@ export class Locator {
     return found;
   }
 
-  private geoLookup(family: 4 | 6, block: Buffer, bits: number): Location {
+  /**
+   * How many bits an answer for the subnet (bytes/bits) depends on: `bits`, or more when an
+   * operator network lies inside the subnet (a client there would be answered from it), so that a
+   * resolver does not give this answer to that network's clients (RFC 7871 §7.2.1: a scope longer
+   * than the source prefix asks for a longer one).
+   */
+  private scopeWithin(family: 4 | 6, bytes: Buffer, bits: number): number {
+    let scope = bits;
+    for (const n of this.networks) if (n.prefix > scope && n.family === family && contains({ ...n, prefix: bits }, family, bytes)) scope = n.prefix;
+    return scope;
+  }
+
+  private geoLookup(family: 4 | 6, block: Buffer, blockBits: number): Location {
+    const bits = this.scopeWithin(family, block, blockBits);
     const g = this.geo?.lookup(family === 4 ? [...block].join(".") : block.toString("hex").match(/.{4}/g)!.join(":")) ?? null;
     if (g === null) return Object.freeze({ ...NOWHERE, bits });
     return Object.freeze({

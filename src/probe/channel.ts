@@ -19,6 +19,7 @@ export type FromWorker =
   | { kind: "transition"; generation: number; index: number; from: OriginState; to: OriginState; reason: string }
   | { kind: "rtt"; generation: number; targets: Float64Array; pools: Float64Array }
   | { kind: "snapshot"; generation: number; states: Uint8Array; targets: Float64Array; pools: Float64Array }
+  | { kind: "ready" }
   | { kind: "firstRoundDone"; id: number }
   | { kind: "saturated"; waitedMs: number; waiting: number; cap: number }
   | { kind: "stalled"; discarded: number; reason: string };

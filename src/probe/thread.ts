@@ -29,6 +29,8 @@ const PROBER_NICE = 10;
 /** Linux SCHED_IDLE through chrt: the prober runs only when the DNS server does not want the CPU. */
 const HAS_CHRT = process.platform === "linux" && spawnSync("chrt", ["--help"], { stdio: "ignore" }).status === 0;
 
+/** Longest a prober process may take to load before a first round stops waiting for it. */
+const STARTUP_MAX_MS = 10_000;
 /** A prober that dies is started again after this, doubling up to a minute while it keeps dying. */
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 60_000;
@@ -48,6 +50,9 @@ export class ProberThread {
   /** Per pool index (rtt.ts's layout): the pool's health slot. */
   private poolSlots: readonly number[] = [];
   private rounds = new Map<number, () => void>();
+  /** Resolves when the current process has loaded (its "ready"), or has exited. */
+  private ready: Promise<void> = Promise.resolve();
+  private markReady: () => void = () => {};
   private nextRound = 0;
   private stopping = false;
 
@@ -70,6 +75,7 @@ export class ProberThread {
       : spawn(cmd!, args, { stdio, serialization: "advanced" });
     this.worker = worker;
     this.startedAt = Date.now();
+    this.ready = new Promise((r) => { this.markReady = r; });
     if (!HAS_CHRT && worker.pid !== undefined) {
       try { os.setPriority(worker.pid, PROBER_NICE); } catch { /* not permitted: probes still run, at normal priority */ }
     }
@@ -86,6 +92,7 @@ export class ProberThread {
    * started again (with backoff), given the current targets; states stay as they were meanwhile.
    */
   private exited(worker: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (worker === this.worker) this.markReady();
     if (this.stopping || worker !== this.worker) return;
     if (Date.now() - this.startedAt > HEALTHY_RUN_MS) this.restartDelayMs = RESTART_MIN_MS;
     this.events.onError(new Error(`prober process exited (${signal ?? code}); restarting it in ${this.restartDelayMs / 1000} s`));
@@ -108,6 +115,7 @@ export class ProberThread {
   }
 
   private receive(m: FromWorker): void {
+    if (m.kind === "ready") { this.markReady(); return; }
     if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
     if (m.kind === "saturated") { this.events.onSaturated(m); return; }
     if (m.kind === "stalled") { this.events.onStalled(m); return; }
@@ -169,8 +177,10 @@ export class ProberThread {
     this.send({ kind: "update", generation: this.generation, targets } satisfies ToWorker);
   }
 
-  firstRound(deadlineMs: number): Promise<void> {
+  async firstRound(deadlineMs: number): Promise<void> {
     const id = this.nextRound++;
+    // The deadline counts from the prober being loaded; loading itself is bounded too.
+    await Promise.race([this.ready, new Promise((r) => setTimeout(r, STARTUP_MAX_MS).unref())]);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.rounds.delete(id); resolve(); }, deadlineMs + 500);
       this.rounds.set(id, () => { clearTimeout(timer); resolve(); });

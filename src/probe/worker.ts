@@ -98,3 +98,7 @@ process.on("message", (m: ToWorker) => {
       process.exit(0);
   }
 });
+
+// Loaded: the server starts a first round's deadline from here, not from the spawn (a cold start
+// of node and the monitor types takes a few hundred ms, more on a busy machine at idle priority).
+post({ kind: "ready" });

@@ -12,9 +12,17 @@ export interface Problem {
 /** A problem as reported: file, formatted path, reason. */
 export interface ConfigError {
   readonly file: string;
-  /** JSON path in the file (records["*.dev"].A.values[0]); "" for the whole file. */
+  /** JSON path in the file (records["*.dev"].A.values[0]); "$" for the whole file, never empty. */
   readonly path: string;
   readonly message: string;
+}
+
+/** The path of a problem with the whole file (JSON syntax, unreadable, kept last good version): JSONPath's root. */
+export const WHOLE_FILE = "$";
+
+/** One problem as a line: "file: path: reason" (a tag such as "warning: " before the reason). */
+export function formatError(e: ConfigError, tag = ""): string {
+  return `${e.file}: ${e.path}: ${tag}${e.message}`;
 }
 
 export function toError(file: string, p: Problem): ConfigError {
@@ -28,6 +36,7 @@ export function unknownName(kind: string, name: string, known: readonly string[]
 }
 
 export function formatPath(path: Path): string {
+  if (path.length === 0) return WHOLE_FILE;
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;

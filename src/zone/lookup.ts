@@ -68,10 +68,10 @@ function locate(zone: Zone, name: string, qtype: number): Found {
   // Cloudflare: a load balancer takes precedence over A, AAAA and CNAME records at its name (ANY
   // gets its A); every other type is the records' (NODATA when there are none).
   const balancers = zone.balancers;
-  if (balancers.size > 0 && balancers.has(name) && isBalancedType(qtype)) return { lb: name };
+  if (balancers.size > 0 && balancers.has(name)) return balancedAt(name, node, qtype);
   if (node !== undefined) return atNode(node, qtype);
-  // RFC 8020: an empty non-terminal exists; it has no data of any type. So does a load balancer's name.
-  if (zone.emptyNonTerminals.has(name) || (balancers.size > 0 && balancers.has(name))) return NODATA;
+  // RFC 8020: an empty non-terminal exists; it has no data of any type.
+  if (zone.emptyNonTerminals.has(name)) return NODATA;
 
   // The name does not exist. RFC 4592 §3.3.1: the closest encloser is its longest existing
   // ancestor (empty non-terminals count); only "*.<closest encloser>" may answer for it, so a
@@ -87,17 +87,20 @@ function locate(zone: Zone, name: string, qtype: number): Found {
   }
   const source = `*.${encloser}`;
   // A wildcard load balancer synthesizes like wildcard records: only where no name exists.
-  if (zone.balancers.size > 0 && zone.balancers.has(source)) {
-    if (isBalancedType(qtype)) return { lb: source };
-    return zone.nodes.has(source) ? atNode(zone.nodes.get(source)!, qtype) : NODATA;
-  }
+  if (zone.balancers.size > 0 && zone.balancers.has(source)) return balancedAt(source, zone.nodes.get(source), qtype);
   const wildcard = zone.nodes.get(source);
   if (wildcard === undefined) return NXDOMAIN;
   return atNode(wildcard, qtype);
 }
 
-function isBalancedType(qtype: number): boolean {
-  return qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY;
+/**
+ * At a load balancer's name (Cloudflare's precedence): A, AAAA and ANY are the load balancer's;
+ * its A, AAAA and CNAME records are shadowed; any other type is the records' (NODATA without).
+ */
+function balancedAt(lb: string, node: ZoneNode | undefined, qtype: number): Found {
+  if (qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY) return { lb };
+  if (qtype === RRType.CNAME) return NODATA;
+  return node?.rrsets.get(qtype) ?? NODATA;
 }
 
 /** The RRset of the type at an existing node, else its CNAME, else NODATA. */

@@ -79,8 +79,9 @@ export class ZoneSet {
       if (seen.has(target)) continue;
       seen.add(target);
       const zone = this.find(target);
-      // Data at or below a cut is glue: not ours to vouch for outside a referral.
-      if (zone === null || zone.delegatedBy.has(target)) continue;
+      // Data at or below a cut is glue: not ours to vouch for outside a referral. A load
+      // balancer's name has steered addresses, not the records it shadows: the resolver asks.
+      if (zone === null || zone.delegatedBy.has(target) || zone.balancers.has(target)) continue;
       const at = zone.nodes.get(target)?.rrsets;
       if (at === undefined) continue;
       out.push(...(at.get(RRType.A)?.records ?? NO_RECORDS), ...(at.get(RRType.AAAA)?.records ?? NO_RECORDS));

@@ -64,7 +64,8 @@ export function conditionExpression(c: JsonObject): { text: string; approximate:
 export function exportCloudflare(zoneFile: JsonObject, options: ExportOptions = {}): ExportResult {
   const zone = normalName(String(zoneFile.zone ?? ""));
   const notes: Note[] = [];
-  const note = (path: Path, message: string, kind: Note["kind"]) => notes.push({ path: formatPath(path), message, kind });
+  // A note about the whole export has no path.
+  const note = (path: Path, message: string, kind: Note["kind"]) => notes.push({ path: path.length === 0 ? "" : formatPath(path), message, kind });
   const section = (name: string): [string, JsonObject][] =>
     isObject(zoneFile[name]) ? Object.entries(zoneFile[name] as JsonObject).filter((e): e is [string, JsonObject] => isObject(e[1])) : [];
 

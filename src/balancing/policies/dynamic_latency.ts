@@ -1,7 +1,7 @@
 // dynamic_latency: the usable pool of default_pools with the lowest moving average of monitor RTT
 // (measured from this server); with no RTT yet, failover order.
 
-import type { Pool } from "../model.js";
+import type { Pool } from "../pool.js";
 import { defaultPools, type Policy } from "./policy.js";
 
 export const dynamic_latency: Policy = {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { clientAt, decide, lbOf, sample } from "../../../test/support/balancing.js";
+import { balancing, clientAt, decide, lbOf, sample } from "../../../test/support/balancing.js";
+import { applyRules } from "../rules.js";
+import { policyOf } from "./index.js";
 
 describe("geo", () => {
   const b = sample();
@@ -17,7 +19,19 @@ describe("geo", () => {
     expect(decide(b, { client: clientAt({ country: "IE", region: "WEU" }), states: { "eu-west/euw1": "down" } })).toMatchObject({ pool: { name: "backup" }, fallback: true });
   });
   it("\"\" is geo when a geo map is set; geo without maps does not depend on location", () => {
-    expect(lbOf(sample({ steering_policy: "" })).policy).toBe("geo");
+    expect(policyOf(lbOf(sample({ steering_policy: "" })))).toBe("geo");
     expect(decide(sample({ region_pools: {}, country_pools: {} }), { client: clientAt({ country: "IE" }) })).toMatchObject({ pool: { name: "us-east" }, usedLocation: false });
+  });
+  it("a rule that adds region_pools to a load balancer with \"\" makes it geo (resolved after the rules)", () => {
+    const b = balancing({
+      pools: { a: { origins: [{ name: "a", address: "192.0.2.1" }] }, eu: { origins: [{ name: "e", address: "192.0.2.2" }] } },
+      load_balancers: { www: { default_pools: ["a"], rules: [{ name: "eu", condition: "", overrides: { region_pools: { WEU: ["eu"] } } }] } },
+    });
+    const lb = lbOf(b);
+    const client = clientAt({ country: "DE", region: "WEU" });
+    const ruled = applyRules(lb, lb.rules, { qname: lb.name, family: "A", loadBalancer: lb.name, client, ecs: null });
+    expect(policyOf(lb)).toBe("off");
+    expect(policyOf(ruled.settings)).toBe("geo");
+    expect(decide(b, { lb: { ...lb, ...ruled.settings }, client }).pool!.name).toBe("eu");
   });
 });

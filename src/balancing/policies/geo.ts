@@ -4,13 +4,13 @@
 // Cloudflare does ("If all of the Pools in a specified region are unhealthy, then we will use the
 // fallback_pool"; default_pools serve locations with no mapping). See docs/decisions.md.
 
-import type { Client, SteeringSettings } from "../model.js";
+import type { Client, SteeringBase } from "../pool.js";
 import type { Policy, PoolList } from "./policy.js";
 
 export const geo: Policy = {
   // With no geo map every client walks default_pools: the answer does not depend on location.
   usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
-  lists(lb: SteeringSettings, client: Client): readonly PoolList[] {
+  lists(lb: SteeringBase, client: Client): readonly PoolList[] {
     if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];
     const { country, region } = client.location();
     const byCountry = country !== null ? lb.countryPools.get(country) : undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, lbOf, sample } from "../../../test/support/balancing.js";
+import { policyOf } from "./index.js";
 
 describe("off (failover)", () => {
   const b = sample({ steering_policy: "off" });
@@ -10,6 +11,6 @@ describe("off (failover)", () => {
   });
   it("a policy of \"\" without geo maps is off", () => {
     const plain = sample({ steering_policy: "", region_pools: {}, country_pools: {} });
-    expect(lbOf(plain).policy).toBe("off");
+    expect(policyOf(lbOf(plain))).toBe("off");
   });
 });

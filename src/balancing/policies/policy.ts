@@ -3,7 +3,7 @@
 // (../pools.ts) has already dropped pools that are unhealthy, drained, or have no healthy origin of
 // the asked family, and it handles drained pools and the fallback pool after the policy declines.
 
-import type { Client, HealthView, Pool, SteeringSettings } from "../model.js";
+import type { Client, HealthView, Pool, SteeringBase } from "../pool.js";
 
 /** One list of pool names the policy walks, labelled for explanations ("region_pools[WEU]"). */
 export interface PoolList {
@@ -30,15 +30,15 @@ export interface Choice {
 
 export interface Policy {
   /** Whether the choice depends on where the client is: prefer_ecs and the ECS scope follow it. */
-  usesLocation(lb: SteeringSettings): boolean;
+  usesLocation(lb: SteeringBase): boolean;
   /** The lists this policy considers, in order (drained pools are taken in this order when nothing else is usable). */
-  lists(lb: SteeringSettings, client: Client): readonly PoolList[];
+  lists(lb: SteeringBase, client: Client): readonly PoolList[];
   /** A pool among the candidates, or null to go on to drained pools and then the fallback pool. */
-  choose(candidates: readonly Candidates[], lb: SteeringSettings, ctx: PolicyContext): Choice | null;
+  choose(candidates: readonly Candidates[], lb: SteeringBase, ctx: PolicyContext): Choice | null;
 }
 
 /** default_pools alone: what every policy but geo walks. */
-export const defaultPools = (lb: SteeringSettings): readonly PoolList[] => [{ label: "default_pools", names: lb.defaultPools }];
+export const defaultPools = (lb: SteeringBase): readonly PoolList[] => [{ label: "default_pools", names: lb.defaultPools }];
 
 /** Weighted random choice; items of weight 0 are never chosen (undefined when all weigh 0). */
 export function weightedPick<T>(items: readonly T[], weight: (t: T) => number, random: () => number): T | undefined {
