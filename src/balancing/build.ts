@@ -137,6 +137,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
 
   // Load balancers, keyed by owner; disabled ones are checked but leave their name to the records.
   const balancers = new Map<string, LoadBalancer>();
+  let disabled = 0;
   const owners = new Map<string, string>();
   for (const [ownerKey, lb] of Object.entries(file.load_balancers)) {
     const path: Path = ["load_balancers", ownerKey];
@@ -165,6 +166,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     const made: LoadBalancer = Object.freeze({ ...base, name: owner, maxAnswers: lb.max_answers, rules: Object.freeze(rules) });
     if (owner === origin) apexOrigins(made, pools, path, problems);
     if (lb.enabled) balancers.set(owner, made);
+    else disabled++;
   }
 
   const networks: Network[] = [];
@@ -178,7 +180,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
   }
 
   const balancing: Balancing = Object.freeze({
-    origin, monitors, pools, balancers, networks: Object.freeze(networks), origins: Object.freeze(origins), poolList: Object.freeze(poolList),
+    origin, monitors, pools, balancers, disabled, networks: Object.freeze(networks), origins: Object.freeze(origins), poolList: Object.freeze(poolList),
   });
   return { balancing, problems, warnings };
 }

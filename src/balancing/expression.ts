@@ -385,41 +385,28 @@ class Parser {
     return null;
   }
 
+  // Precedence, loosest first: or, xor, and (then not, in parseUnary).
   private parseOr(): Pred {
-    const items = [this.parseXor()];
-    for (;;) {
-      const at = this.pos;
-      const op = this.logical();
-      if (op === "or") items.push(this.parseXor());
-      else {
-        this.pos = at;
-        return any(items);
-      }
-    }
+    return this.chain("or", () => this.parseXor(), any);
   }
 
   private parseXor(): Pred {
-    const items = [this.parseAnd()];
-    for (;;) {
-      const at = this.pos;
-      const op = this.logical();
-      if (op === "xor") items.push(this.parseAnd());
-      else {
-        this.pos = at;
-        return parity(items);
-      }
-    }
+    return this.chain("xor", () => this.parseAnd(), parity);
   }
 
   private parseAnd(): Pred {
-    const items = [this.parseUnary()];
+    return this.chain("and", () => this.parseUnary(), all);
+  }
+
+  /** operand (op operand)*, joined by `join`; any other operator is left for a looser level. */
+  private chain(op: "or" | "xor" | "and", operand: () => Pred, join: (items: Pred[]) => Pred): Pred {
+    const items = [operand()];
     for (;;) {
       const at = this.pos;
-      const op = this.logical();
-      if (op === "and") items.push(this.parseUnary());
+      if (this.logical() === op) items.push(operand());
       else {
         this.pos = at;
-        return all(items);
+        return join(items);
       }
     }
   }

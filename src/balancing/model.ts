@@ -48,6 +48,8 @@ export interface Balancing {
   readonly pools: ReadonlyMap<string, Pool>;
   /** By owner name; only enabled load balancers (a disabled one leaves its name to the records). */
   readonly balancers: ReadonlyMap<string, LoadBalancer>;
+  /** How many load balancers are disabled (`enabled: false`): checked, not served. */
+  readonly disabled: number;
   readonly networks: readonly Network[];
   /** Every origin of every pool, by Origin.index. */
   readonly origins: readonly Origin[];

@@ -55,7 +55,7 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   const lb = balancing.balancers.get(lbName)!;
   const ecs = q.ecs !== null && q.ecs.sourcePrefix > 0 ? q.ecs : null;
   const resolver = lazyClient(q.resolver, undefined, false, ctx.locator);
-  const subnet = ecs === null ? null : lazyClient(ecs.address, ecs.sourcePrefix, true, ctx.locator);
+  const subnet = ecs === null ? null : lazyClient(ecs.address, ecs.sourcePrefix, true, ctx.locator, ecs.bytes);
 
   // Rules see the ECS subnet (Cloudflare's ip.src for DNS-only) unless the load balancer never uses ECS.
   const ruleClient = subnet !== null && lb.preferEcs !== "never" ? subnet : resolver;
@@ -99,14 +99,16 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   };
 }
 
-/** The client parsed once from text (ECS subnet or resolver); located on first ask, then remembered. */
-export function lazyClient(address: string, prefix: number | undefined, fromEcs: boolean, locator: Locator): Client {
-  const v4 = parseIPv4(address);
-  const family = v4 !== null ? 4 : 6;
+/**
+ * The client (ECS subnet or resolver): its bytes as the decoder gave them (ECS, already masked), or
+ * parsed once from the text (the resolver's address); located on first ask, then remembered.
+ */
+export function lazyClient(address: string, prefix: number | undefined, fromEcs: boolean, locator: Locator, decoded?: Buffer): Client {
+  const raw = decoded ?? parseIPv4(address) ?? parseIPv6(address) ?? Buffer.alloc(16);
+  const family = raw.length === 4 ? 4 : 6;
   const all = family === 4 ? 32 : 128;
   const bits = Math.min(prefix ?? all, all);
-  const raw = v4 ?? parseIPv6(address) ?? Buffer.alloc(16);
-  const bytes = bits === all ? raw : masked(raw, bits);
+  const bytes = decoded !== undefined || bits === all ? raw : masked(raw, bits);
   let location: Location | null = null;
   return { address, family, bytes, bits, fromEcs, location: () => (location ??= locator.locateBytes(family, bytes, bits)) };
 }

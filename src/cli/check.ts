@@ -61,7 +61,9 @@ export async function check(argv: string[]): Promise<number> {
     const z = r.zone!;
     const rrsets = [...z.nodes.values()].reduce((n, node) => n + node.rrsets.size, 0);
     const lbs = r.balancing!.balancers.size;
-    process.stdout.write(`${r.file}: ${z.origin} serial ${z.serial}, ${z.nodes.size} names, ${rrsets} RRsets${lbs > 0 ? `, ${lbs} load balancer${lbs === 1 ? "" : "s"}, ${r.balancing!.pools.size} pools` : ""}\n`);
+    const off = r.balancing!.disabled;
+    const balancing = lbs + off > 0 ? `, ${lbs} load balancer${lbs === 1 ? "" : "s"}${off > 0 ? ` (and ${off} disabled)` : ""}, ${r.balancing!.pools.size} pools` : "";
+    process.stdout.write(`${r.file}: ${z.origin} serial ${z.serial}, ${z.nodes.size} names, ${rrsets} RRsets${balancing}\n`);
   }
   return 0;
 }

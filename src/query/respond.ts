@@ -261,7 +261,7 @@ export class Responder {
     // answer depended on (0: it holds for every client).
     if (req.ecs !== null) {
       const e = req.ecs;
-      options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ family: e.family, sourcePrefix: e.sourcePrefix, scopePrefix: scope, address: e.address }) });
+      options.push({ code: EdnsOptionCode.ECS, data: encodeClientSubnet({ ...e, scopePrefix: scope }) });
     }
     if (req.clientCookie !== null) {
       const server = this.options.cookies.serverCookieFor(req.clientCookie, req.serverCookie, peer.address);

@@ -77,7 +77,6 @@ export const RECORD_TYPES = {
 } as const;
 
 export type RecordTypeName = keyof typeof RECORD_TYPES;
-export const RECORD_TYPE_NAMES = Object.keys(RECORD_TYPES) as RecordTypeName[];
 
 /** Entries by type code (the zone builder and the additional-section builder look up by code). */
 export const RECORD_TYPE_BY_CODE: ReadonlyMap<number, RecordType<any>> = new Map(Object.values(RECORD_TYPES).map((t) => [t.code, t as RecordType<any>]));

@@ -126,16 +126,16 @@ describe("EDNS", () => {
   });
 
   it("validates client subnet options (RFC 7871 §6)", () => {
-    expect(decodeClientSubnet(Buffer.from([0, 1, 24, 0, 192, 0, 2]))).toEqual({ family: 1, sourcePrefix: 24, scopePrefix: 0, address: "192.0.2.0" });
-    expect(decodeClientSubnet(Buffer.from([0, 2, 56, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 1]))).toEqual({ family: 2, sourcePrefix: 56, scopePrefix: 0, address: "2001:db8:0:100::" });
-    expect(decodeClientSubnet(Buffer.from([0, 1, 0, 0]))).toEqual({ family: 1, sourcePrefix: 0, scopePrefix: 0, address: "0.0.0.0" });
+    expect(decodeClientSubnet(Buffer.from([0, 1, 24, 0, 192, 0, 2]))).toEqual({ family: 1, sourcePrefix: 24, scopePrefix: 0, address: "192.0.2.0", bytes: Buffer.from([192, 0, 2, 0]) });
+    expect(decodeClientSubnet(Buffer.from([0, 2, 56, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 1]))).toMatchObject({ family: 2, sourcePrefix: 56, scopePrefix: 0, address: "2001:db8:0:100::" });
+    expect(decodeClientSubnet(Buffer.from([0, 1, 0, 0]))).toMatchObject({ family: 1, sourcePrefix: 0, scopePrefix: 0, address: "0.0.0.0" });
     expect(decodeClientSubnet(Buffer.from([0, 1, 23, 0, 192, 0, 3]))).toMatch(/beyond/);
     expect(decodeClientSubnet(Buffer.from([0, 1, 24, 0, 192, 0]))).toMatch(/needs 3/);
     expect(decodeClientSubnet(Buffer.from([0, 3, 0, 0]))).toMatch(/family/);
     expect(decodeClientSubnet(Buffer.from([0, 1, 33, 0, 1, 2, 3, 4, 5]))).toMatch(/longer than 32/);
     expect(decodeClientSubnet(Buffer.from([0, 1]))).toMatch(/shorter/);
     const ecs = { family: 2 as const, sourcePrefix: 56, scopePrefix: 48, address: "2001:db8:0:100::" };
-    expect(decodeClientSubnet(encodeClientSubnet(ecs))).toEqual(ecs);
+    expect(decodeClientSubnet(encodeClientSubnet(ecs))).toMatchObject(ecs);
   });
 
   it("validates cookie lengths (RFC 7873 §4)", () => {

@@ -22,11 +22,11 @@ export function decodeClientSubnet(data: Buffer): ClientSubnet | string {
   // Bits beyond the source prefix must be zero (RFC 7871 §6).
   const spare = addressBytes * 8 - sourcePrefix;
   if (spare > 0 && (full[addressBytes - 1]! & ((1 << spare) - 1)) !== 0) return "address has bits set beyond the source prefix";
-  return { family, sourcePrefix, scopePrefix, address: family === 1 ? formatIPv4(full) : formatIPv6(full) };
+  return { family, sourcePrefix, scopePrefix, address: family === 1 ? formatIPv4(full) : formatIPv6(full), bytes: full };
 }
 
 export function encodeClientSubnet(ecs: ClientSubnet): Buffer {
-  const full = ecs.family === 1 ? parseIPv4(ecs.address) : parseIPv6(ecs.address);
+  const full = ecs.bytes ?? (ecs.family === 1 ? parseIPv4(ecs.address) : parseIPv6(ecs.address));
   if (full === null) throw new Error(`client subnet address ${JSON.stringify(ecs.address)} is not of family ${ecs.family}`);
   const addressBytes = Math.ceil(ecs.sourcePrefix / 8);
   const out = Buffer.alloc(4 + addressBytes);

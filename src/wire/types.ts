@@ -106,6 +106,8 @@ export interface ClientSubnet {
   scopePrefix: number;
   /** Address with bits beyond sourcePrefix zero, e.g. "192.0.2.0" or "2001:db8::". */
   address: string;
+  /** The same address as bytes (4 or 16), when decoded from the wire: steering reads these, not the text. */
+  bytes?: Buffer;
 }
 
 /** DNS Cookie option (RFC 7873 §4): client cookie 8 bytes, server cookie 8–32 bytes or absent. */

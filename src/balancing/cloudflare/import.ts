@@ -494,16 +494,9 @@ export function importCloudflare(docs: readonly InputDocument[], options: Import
     note([...path, "name"], `${normalName(host)} → the owner ${JSON.stringify(owner)} of ${zone}`, "translated");
     outLbs[owner] = translate(f.obj, LB_FIELDS, path, (field, value, out) => {
       const at = [...path, field];
+      if (steeringField(field, value, out, at)) return;
       switch (field) {
         case "name": return;
-        case "default_pools": out[field] = poolList(value, at); return;
-        case "fallback_pool": out[field] = resolve("pool", value, at); return;
-        case "region_pools": case "country_pools": out[field] = poolMap(value, at); return;
-        case "pop_pools":
-          out[field] = poolMap(value, at);
-          if (!inert(value)) note(at, "kept; no effect: gslb has no Cloudflare data centers to steer by", "kept");
-          return;
-        case "random_steering": out[field] = randomSteering(value, at); return;
         case "proxied":
           if (value === true) note(at, "true: dropped: gslb answers DNS only, so this load balancer answers with its origins' addresses (as proxied: false)", "dropped");
           else out[field] = value;
@@ -515,6 +508,21 @@ export function importCloudflare(docs: readonly InputDocument[], options: Import
           return;
       }
     });
+  }
+
+  /** The fields a load balancer and a rule's overrides share, with references to pools: true when `field` is one. */
+  function steeringField(field: string, value: Json, out: JsonObject, at: Path): boolean {
+    switch (field) {
+      case "default_pools": out[field] = poolList(value, at); return true;
+      case "fallback_pool": out[field] = resolve("pool", value, at); return true;
+      case "region_pools": case "country_pools": out[field] = poolMap(value, at); return true;
+      case "pop_pools":
+        out[field] = poolMap(value, at);
+        if (!inert(value)) note(at, "kept; no effect: gslb has no Cloudflare data centers to steer by", "kept");
+        return true;
+      case "random_steering": out[field] = randomSteering(value, at); return true;
+    }
+    return false;
   }
 
   /** Pool sets are not used, but their references are rewritten like any other, so the file has no stale ids. */
@@ -558,19 +566,7 @@ export function importCloudflare(docs: readonly InputDocument[], options: Import
   }
 
   function overrides(v: JsonObject, path: Path): JsonObject {
-    const out = translate(v, OVERRIDE_FIELDS, path, (field, value, o) => {
-      const at = [...path, field];
-      switch (field) {
-        case "default_pools": o[field] = poolList(value, at); return;
-        case "fallback_pool": o[field] = resolve("pool", value, at); return;
-        case "region_pools": case "country_pools": o[field] = poolMap(value, at); return;
-        case "pop_pools":
-          o[field] = poolMap(value, at);
-          if (!inert(value)) note(at, "kept; no effect: gslb has no Cloudflare data centers to steer by", "kept");
-          return;
-        case "random_steering": o[field] = randomSteering(value, at); return;
-      }
-    });
+    const out = translate(v, OVERRIDE_FIELDS, path, (field, value, o) => { steeringField(field, value, o, [...path, field]); });
     // pool_weights and pool_default_weight are the declarative spelling of random_steering.
     const declarative = ["pool_weights", "pool_default_weight"].filter((k) => v[k] !== undefined && v[k] !== null);
     if (declarative.length > 0) {

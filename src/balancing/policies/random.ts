@@ -4,12 +4,17 @@
 
 import { defaultPools, weightedPick, type Policy } from "./policy.js";
 
-export const random: Policy = {
-  usesLocation: () => false,
-  lists: defaultPools,
-  choose([list], lb, ctx) {
-    const w = lb.randomSteering;
-    const pool = weightedPick(list?.pools ?? [], (p) => w.poolWeights.get(p.name) ?? w.defaultWeight, ctx.random);
-    return pool ? { pool, reason: "healthy pool at random, by random_steering weights" } : null;
-  },
-};
+/** Random by weight, saying `reason` when it chooses (least_* reuse it: DNS-only, they steer alike). */
+export function byWeight(reason: string): Policy {
+  return {
+    usesLocation: () => false,
+    lists: defaultPools,
+    choose([list], lb, ctx) {
+      const w = lb.randomSteering;
+      const pool = weightedPick(list?.pools ?? [], (p) => w.poolWeights.get(p.name) ?? w.defaultWeight, ctx.random);
+      return pool ? { pool, reason } : null;
+    },
+  };
+}
+
+export const random: Policy = byWeight("healthy pool at random, by random_steering weights");
