@@ -119,8 +119,12 @@ describe("rejections, each with its path", () => {
     z.load_balancers.www.default_pools = ["us-east", "eu-wst"];
     z.load_balancers.www.rules = [{ name: "r", overides: {} }];
     z.records.mail = { A: "192.0.2.300" };
+    z.monitors.tcp1 = { type: "tcp" };
+    z.monitors.odd = { type: "htp" };
     const errors = errorsOf(z);
     expect(errors).toEqual(expect.arrayContaining([
+      "monitors.tcp1.port: a tcp monitor needs a port (1-65535): tcp has no default port",
+      "monitors.odd.type: type must be one of http, https, tcp, smtp, udp_icmp, icmp_ping (default http)",
       'pools.eu-west.minimum_origins: expected number, got the string "one"',
       'pools.backup.origins[0].adress: unknown key "adress" (did you mean "address"?)',
       'load_balancers.www.steering_polcy: unknown key "steering_polcy" (did you mean "steering_policy"?)',

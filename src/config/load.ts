@@ -215,6 +215,8 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown, base: P
         }
         break;
       case "invalid_union": {
+        // A schema's own wording wins (a monitor's unknown type); else the branch that got furthest speaks.
+        if (!issue.message.startsWith("Invalid input")) { out.push({ path, message: issue.message }); break; }
         // Branches that failed on the value's own type did not apply; of the others, the fewest issues.
         const applicable = issue.errors.filter((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
         if (applicable.length === 0) {
@@ -227,6 +229,7 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown, base: P
       }
       case "invalid_type":
       {
+        if (!issue.message.startsWith("Invalid input")) { out.push({ path, message: issue.message }); break; }
         const value = valueAt(root, path);
         out.push({ path, message: value === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(value)}` });
       }

@@ -56,7 +56,7 @@ const ExpectedCodes = z.union([z.string(), z.array(z.string())], { error: `expec
   .transform((v, ctx) => {
     const list = (v === undefined ? [] : typeof v === "string" ? v.split(",") : v).map((c) => c.trim()).filter((c) => c !== "");
     for (const [i, c] of list.entries()) {
-      if (!CODE.test(c)) ctx.issues.push({ code: "custom", input: v, path: Array.isArray(v) ? [i] : [], message: `expected_codes: ${JSON.stringify(c)} is not a status code or range: use ${CODES_FORM}` });
+      if (!CODE.test(c)) ctx.issues.push({ code: "custom", input: v, path: Array.isArray(v) ? [i] : [], message: `${JSON.stringify(c)} is not a status code or range: use ${CODES_FORM}` });
     }
     return list.length === 0 ? ["200"] : list.map((c) => c.toLowerCase());
   })
