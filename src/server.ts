@@ -7,7 +7,7 @@ import { loadZoneDir, type DirLoad } from "./config/load.js";
 import type { Logger } from "./log/logger.js";
 import { CookieJar } from "./query/cookie.js";
 import { Responder, type ChaosIdentity, type QueryOutcome } from "./query/respond.js";
-import { listenTcp, DEFAULT_TCP_OPTIONS, type TcpListener, type TcpOptions } from "./transport/tcp.js";
+import { listenTcp, DEFAULT_TCP_OPTIONS, type TcpLimitEvent, type TcpListener, type TcpOptions, type TcpStats } from "./transport/tcp.js";
 import { formatListen, type ListenAddress, type Peer } from "./transport/types.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
 import { DEFAULT_EDNS_UDP_OCTETS } from "./wire/constants.js";
@@ -65,12 +65,16 @@ export interface RunningServer {
   zones(): ZoneSet;
   /** Each zone's load balancing, by origin. */
   balancing(): ReadonlyMap<string, Balancing>;
+  /** What the TCP defences did, over every listener (refusals, timeouts, drops, bytes waiting now). */
+  tcpStats(): TcpStats;
   readonly health: HealthTable;
   /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
   readonly proberPid: number | undefined;
   close(): Promise<void>;
 }
 
+/** TCP limits reached are logged at most this often (with the count of refusals since). */
+const LIMIT_LOG_EVERY_MS = 10_000;
 /** How long file events are gathered before one reload (editors write several in a row). */
 const RELOAD_DEBOUNCE_MS = 150;
 
@@ -142,6 +146,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handler = (query: Buffer, peer: Peer) => responder.respond(query, peer);
   const onSocketError = (err: Error) => log.warn({ err }, "socket error");
   const tcpOptions: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options.tcp };
+  // A limit reached is worth a line, but a flood of refusals must not become a flood of logs.
+  let limitLogged = 0;
+  let limitsSince = 0;
+  const onTcpLimit = (e: TcpLimitEvent) => {
+    limitsSince++;
+    const now = Date.now();
+    if (now - limitLogged < LIMIT_LOG_EVERY_MS) return;
+    log.warn({ limit: e.limit, client: e.client, refused: limitsSince }, `tcp ${e.limit} limit reached: connections refused`);
+    limitLogged = now;
+    limitsSince = 0;
+  };
 
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
@@ -150,7 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const u = await listenUdp(address, handler, onSocketError);
       udp.push(u);
       // Port 0 (tests): TCP takes the port UDP was given, so one address serves both.
-      tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions));
+      tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions, onTcpLimit));
     }
   } catch (err) {
     // Nothing may outlive a failed start: sockets, the prober process, override timers.
@@ -193,6 +208,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     reload,
     zones: () => zoneSet,
     balancing: () => current.balancing,
+    tcpStats: () => {
+      const sum: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
+      for (const l of tcp) for (const [k, v] of Object.entries(l.stats())) sum[k as keyof TcpStats] += v;
+      return sum;
+    },
     health,
     get proberPid() { return prober.pid; },
     close: async () => {

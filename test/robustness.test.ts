@@ -140,6 +140,7 @@ describe("TCP", () => {
       const c = await open();
       // The third connection is over the cap: closed by the server at once.
       expect(await closed(c)).toBeLessThan(250);
+      expect(small.server.tcpStats().refusedTotal).toBe(1);
       // The first two are closed after the idle timeout.
       const [ta, tb] = await Promise.all([closed(a), closed(b)]);
       expect(ta).toBeGreaterThan(150);

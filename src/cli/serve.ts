@@ -39,6 +39,11 @@ Options:
                             client-independent queries reuse the whole reply)
   --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
   --tcp-max-connections N   open TCP connections at most (default 1000)
+  --tcp-max-per-client N    open TCP connections per client address at most (default 32)
+  --tcp-message-timeout SEC a TCP message must arrive whole within SEC seconds of
+                            its first byte (default 5)
+  --tcp-stall-timeout SEC   drop a TCP client whose replies wait unread over the
+                            bounds (64 KiB or 64 replies; 32 MiB for all) this long (default 10)
   -h, --help                this text
 `;
 
@@ -61,6 +66,9 @@ export async function serve(argv: string[]): Promise<number> {
     "log-level": { type: "string", default: "info" },
     "tcp-idle-timeout": { type: "string" },
     "tcp-max-connections": { type: "string" },
+    "tcp-max-per-client": { type: "string" },
+    "tcp-message-timeout": { type: "string" },
+    "tcp-stall-timeout": { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -72,6 +80,9 @@ export async function serve(argv: string[]): Promise<number> {
   const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
   const maxConnections = parseInteger("tcp-max-connections", values["tcp-max-connections"], 1, 1_000_000);
+  const maxPerClient = parseInteger("tcp-max-per-client", values["tcp-max-per-client"], 1, 1_000_000);
+  const messageTimeout = parseNumber("tcp-message-timeout", values["tcp-message-timeout"], 0.1, 3600);
+  const stallTimeout = parseNumber("tcp-stall-timeout", values["tcp-stall-timeout"], 0.1, 3600);
   const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
   const proberCpus = values["prober-cpus"];
   if (proberCpus !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(proberCpus)) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: expected a CPU list such as 1 or 2-3,6`);
@@ -102,6 +113,9 @@ export async function serve(argv: string[]): Promise<number> {
       tcp: {
         ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
         ...(maxConnections !== undefined ? { maxConnections } : {}),
+        ...(maxPerClient !== undefined ? { maxConnectionsPerClient: maxPerClient } : {}),
+        ...(messageTimeout !== undefined ? { messageTimeoutMs: messageTimeout * 1000 } : {}),
+        ...(stallTimeout !== undefined ? { stallTimeoutMs: stallTimeout * 1000 } : {}),
       },
     });
   } catch (err) {

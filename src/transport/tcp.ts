@@ -1,45 +1,104 @@
-// DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length framing, several pipelined queries per
-// connection answered as they are ready, an idle timeout, and a cap on open connections.
+// DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length framing (framing.ts), several pipelined
+// queries per connection answered as they are ready, and bounds on everything a client can hold:
+// - time: an idle timeout, and a deadline for a whole message once its first byte arrives (a
+//   client that trickles a byte at a time resets no timer that matters);
+// - connections: a cap in total and per client address; refusals are counted and reported;
+// - memory: replies waiting for a client that does not read are bounded in bytes and in count per
+//   connection and in total; over a bound the connection's reading is paused, and a connection
+//   still over it after the stall timeout is dropped.
 
 import net from "node:net";
 import { isIPv6 } from "node:net";
+import { Framer } from "./framing.js";
 import { ListenError, describeBindError, type ListenAddress, type MessageHandler } from "./types.js";
 
 export interface TcpOptions {
   /** Close a connection that sends nothing for this long (RFC 7766 §6.2.3 suggests seconds). */
   readonly idleTimeoutMs: number;
+  /** A message must arrive whole within this long of its first byte. */
+  readonly messageTimeoutMs: number;
   /** Open connections at most; further ones are closed at once. */
   readonly maxConnections: number;
-  /** Replies buffered for a client that does not read, before we stop reading its queries. */
+  /** Open connections from one client address at most. */
+  readonly maxConnectionsPerClient: number;
+  /** Reply bytes and replies waiting for one client to read, before its reading is paused. */
   readonly maxPendingWriteBytes: number;
+  readonly maxPendingReplies: number;
+  /** Reply bytes waiting for all clients together. */
+  readonly maxTotalPendingBytes: number;
+  /** A connection paused this long without its replies draining is dropped. */
+  readonly stallTimeoutMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   idleTimeoutMs: 10_000,
+  messageTimeoutMs: 5_000,
   maxConnections: 1000,
-  maxPendingWriteBytes: 1 << 20,
+  maxConnectionsPerClient: 32,
+  maxPendingWriteBytes: 64 * 1024,
+  maxPendingReplies: 64,
+  maxTotalPendingBytes: 32 * 1024 * 1024,
+  stallTimeoutMs: 10_000,
 };
+
+/** What the defences did, since the listener started. */
+export interface TcpStats {
+  /** Connections refused: the total cap, and the per-client cap. */
+  refusedTotal: number;
+  refusedPerClient: number;
+  /** Connections closed because a message did not arrive whole in time. */
+  messageTimeouts: number;
+  /** Connections dropped because their replies did not drain in time. */
+  stalledDrops: number;
+  /** Reply bytes written and not yet taken by the kernel, now. */
+  pendingBytes: number;
+}
 
 export interface TcpListener {
   readonly address: ListenAddress;
   connections(): number;
+  stats(): Readonly<TcpStats>;
   close(): Promise<void>;
 }
+
+/** A limit was reached (for a rate-limited log line): which, and the client refused. */
+export type TcpLimitEvent = { readonly limit: "connections" | "connections per client"; readonly client: string };
 
 export function listenTcp(
   address: ListenAddress,
   handler: MessageHandler,
   onError: (err: Error) => void,
   options: TcpOptions = DEFAULT_TCP_OPTIONS,
+  onLimit: (e: TcpLimitEvent) => void = () => {},
 ): Promise<TcpListener> {
   const open = new Set<net.Socket>();
+  const perClient = new Map<string, number>();
+  const stats: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    const client = socket.remoteAddress ?? "";
+    const count = perClient.get(client) ?? 0;
+    if (count >= options.maxConnectionsPerClient) {
+      stats.refusedPerClient++;
+      onLimit({ limit: "connections per client", client });
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, count + 1);
     open.add(socket);
-    socket.once("close", () => open.delete(socket));
-    serveConnection(socket, handler, options);
+    socket.once("close", () => {
+      open.delete(socket);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left === 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+    serveConnection(socket, handler, options, stats);
   });
-  // Node closes connections beyond this itself, before they reach us.
+  // Node closes connections beyond this itself, before they reach us, and says so ("drop").
   server.maxConnections = options.maxConnections;
+  server.on("drop", (data) => {
+    stats.refusedTotal++;
+    onLimit({ limit: "connections", client: data?.remoteAddress ?? "" });
+  });
 
   return new Promise((resolve, reject) => {
     const onBindError = (err: NodeJS.ErrnoException) => {
@@ -54,6 +113,7 @@ export function listenTcp(
       resolve({
         address: { host: bound.address, port: bound.port },
         connections: () => open.size,
+        stats: () => stats,
         close: () =>
           new Promise((done) => {
             for (const s of open) s.destroy();
@@ -64,33 +124,75 @@ export function listenTcp(
   });
 }
 
-function serveConnection(socket: net.Socket, handler: MessageHandler, options: TcpOptions): void {
+function serveConnection(socket: net.Socket, handler: MessageHandler, options: TcpOptions, stats: TcpStats): void {
   const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport: "tcp" as const };
-  // Bytes received but not yet framed: at most one partial message (2 + 65535 bytes).
-  let pending: Buffer = Buffer.alloc(0);
+  const framer = new Framer();
+  let messageTimer: NodeJS.Timeout | null = null;
+  let stallTimer: NodeJS.Timeout | null = null;
+  /** Replies and their bytes handed to the socket and not yet flushed to the kernel. */
+  let replies = 0;
+  let bytes = 0;
 
+  const clearTimers = () => {
+    if (messageTimer !== null) { clearTimeout(messageTimer); messageTimer = null; }
+    if (stallTimer !== null) { clearTimeout(stallTimer); stallTimer = null; }
+  };
   socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
   // Resets and broken pipes concern this client only.
   socket.on("error", () => socket.destroy());
-  socket.on("drain", () => socket.resume());
+  socket.once("close", () => {
+    clearTimers();
+    // What this client held is released with it.
+    stats.pendingBytes -= bytes;
+    bytes = 0;
+  });
 
-  socket.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let offset = 0;
-    while (pending.length - offset >= 2) {
-      const length = pending.readUInt16BE(offset);
-      if (pending.length - offset - 2 < length) break;
-      const query = pending.subarray(offset + 2, offset + 2 + length);
-      offset += 2 + length;
+  // Over the total bound, only connections with replies of their own waiting pause: they resume as those drain.
+  const overBound = () => bytes > options.maxPendingWriteBytes || replies > options.maxPendingReplies || (bytes > 0 && stats.pendingBytes > options.maxTotalPendingBytes);
+  const written = (size: number) => () => {
+    if (socket.destroyed) return;
+    replies--;
+    bytes -= size;
+    stats.pendingBytes -= size;
+    if (socket.isPaused() && !overBound()) {
+      if (stallTimer !== null) { clearTimeout(stallTimer); stallTimer = null; }
+      // Queries already received first; read more only when they are all answered.
+      answer();
+      if (!overBound() && framer.unread === 0) socket.resume();
+    }
+  };
+
+  /** Answer the queries received, as long as the client takes its replies. */
+  const answer = () => {
+    while (!overBound()) {
+      const query = framer.next();
+      if (query === null) break;
       const reply = handler(query, peer);
-      if (reply === null) continue;
+      if (reply === null || socket.destroyed) continue;
       const framed = Buffer.allocUnsafe(reply.length + 2);
       framed.writeUInt16BE(reply.length, 0);
       reply.copy(framed, 2);
-      socket.write(framed);
+      replies++;
+      bytes += framed.length;
+      stats.pendingBytes += framed.length;
+      socket.write(framed, written(framed.length));
     }
-    pending = offset === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(offset));
-    // A client that pipelines queries but never reads replies must not grow our memory.
-    if (socket.writableLength > options.maxPendingWriteBytes) socket.pause();
+    // A message started and not finished (all received bytes read): it has this long to arrive whole.
+    if (framer.unread === 0 && framer.buffered > 0) {
+      messageTimer ??= setTimeout(() => { stats.messageTimeouts++; socket.destroy(); }, options.messageTimeoutMs);
+    } else if (messageTimer !== null) {
+      clearTimeout(messageTimer);
+      messageTimer = null;
+    }
+    // A client that does not read its replies: stop reading its queries, and drop it if it stays so.
+    if (overBound()) {
+      socket.pause();
+      stallTimer ??= setTimeout(() => { stats.stalledDrops++; socket.destroy(); }, options.stallTimeoutMs);
+    }
+  };
+
+  socket.on("data", (chunk: Buffer) => {
+    framer.push(chunk);
+    answer();
   });
 }

@@ -25,12 +25,13 @@ export function udpExchange(port: number, query: Buffer, { host = "127.0.0.1", t
 export function tcpExchange(
   port: number,
   queries: Buffer[],
-  { host = "127.0.0.1", expect = queries.length, timeoutMs = 2000, oneWrite = false } = {},
+  { host = "127.0.0.1", expect = queries.length, timeoutMs = 2000, oneWrite = false, from = "" } = {},
 ): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const replies: Buffer[] = [];
     let pending = Buffer.alloc(0);
-    const socket = net.connect({ host, port });
+    // `from`: another loopback source address (127.0.0.2, ...), to be a different client.
+    const socket = net.connect({ host, port, ...(from !== "" ? { localAddress: from } : {}) });
     const timer = setTimeout(() => { socket.destroy(); resolve(replies); }, timeoutMs);
     socket.on("connect", () => {
       const frames = queries.map((q) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));

@@ -1,0 +1,100 @@
+// Issue 9 §4: TCP clients that trickle, never read, or open too many connections hold nothing for
+// long, through a real server on loopback and real sockets. Each test failed before its defence.
+
+import net from "node:net";
+import dnsPacket from "dns-packet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeQuery, tcpExchange } from "./support/client.js";
+import { richZone } from "./support/zones.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ "lb.example.com.json": richZone() }, {
+    monitors: false,
+    tcp: { idleTimeoutMs: 10_000, messageTimeoutMs: 600, maxConnectionsPerClient: 3, maxPendingWriteBytes: 16 * 1024, maxPendingReplies: 32, maxTotalPendingBytes: 64 * 1024, stallTimeoutMs: 600 },
+  });
+});
+afterAll(() => t.close());
+
+const connect = (localAddress = "127.0.0.1") => new Promise<net.Socket>((resolve, reject) => {
+  const s = net.connect({ host: "127.0.0.1", port: t.port, localAddress }, () => resolve(s));
+  s.on("error", (err) => (s.connecting ? reject(err) : undefined));
+});
+/** Milliseconds until the server closes `s`, or Infinity after `limitMs`. */
+const closedWithin = (s: net.Socket, limitMs: number) => new Promise<number>((resolve) => {
+  const t0 = Date.now();
+  const timer = setTimeout(() => resolve(Infinity), limitMs);
+  s.on("close", () => { clearTimeout(timer); resolve(Date.now() - t0); });
+  s.on("end", () => s.destroy());
+});
+const framed = (q: Buffer) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
+
+describe("hostile TCP clients", () => {
+  it("a client that trickles a message one byte at a time is closed at the message deadline, whatever the idle timeout", async () => {
+    const s = await connect();
+    const bytes = framed(makeQuery("ns1.lb.example.com"));
+    let i = 0;
+    // One byte every 100 ms: each byte would reset an idle timer; the message takes 3 s.
+    const drip = setInterval(() => { if (i < bytes.length && !s.destroyed) s.write(bytes.subarray(i, ++i)); }, 100);
+    try {
+      const ms = await closedWithin(s, 3000);
+      expect(ms).toBeLessThan(1500);
+    } finally {
+      clearInterval(drip);
+      s.destroy();
+    }
+    expect(t.server.tcpStats().messageTimeouts).toBeGreaterThanOrEqual(1);
+  });
+
+  it("caps connections per client address; other clients are still served", async () => {
+    const before = t.server.tcpStats().refusedPerClient;
+    const mine = await Promise.all([connect(), connect(), connect()]);
+    try {
+      const fourth = await connect();
+      expect(await closedWithin(fourth, 1000)).toBeLessThan(500);
+      // Another client (another loopback address) gets in and is answered.
+      const [reply] = await tcpExchange(t.port, [makeQuery("ns1.lb.example.com")], { from: "127.0.0.2" });
+      expect(dnsPacket.decode(reply!).answers).toHaveLength(1);
+      expect(t.server.tcpStats().refusedPerClient).toBe(before + 1);
+    } finally {
+      for (const s of mine) s.destroy();
+    }
+  });
+
+  it("a client that pipelines queries and never reads is paused, then dropped; what it held is released", async () => {
+    const before = t.server.tcpStats().stalledDrops;
+    const s = await connect("127.0.0.3");
+    s.pause(); // never read: replies pile up in the kernel, then in the server
+    // ~1.6 kB replies, 8,000 of them: more than loopback's socket buffers hold (a few MB each way).
+    const query = framed(makeQuery("huge.lb.example.com"));
+    s.write(Buffer.concat(Array.from({ length: 8000 }, () => query)));
+    try {
+      // A paused client does not see its own socket close: ask the server.
+      const start = Date.now();
+      while (t.server.tcpStats().stalledDrops === before && Date.now() - start < 4000) await new Promise((r) => setTimeout(r, 20));
+      expect(t.server.tcpStats().stalledDrops).toBe(before + 1);
+      expect(t.server.tcpStats().pendingBytes).toBe(0);
+    } finally {
+      s.destroy();
+    }
+  });
+
+  it("replies waiting for clients that do not read are bounded in total", async () => {
+    const sockets = await Promise.all(Array.from({ length: 3 }, (_, i) => connect(`127.0.0.${10 + i}`)));
+    let peak = 0;
+    const watch = setInterval(() => { peak = Math.max(peak, t.server.tcpStats().pendingBytes); }, 5);
+    try {
+      const query = framed(makeQuery("huge.lb.example.com"));
+      const burst = Buffer.concat(Array.from({ length: 8000 }, () => query));
+      for (const s of sockets) { s.pause(); s.write(burst); }
+      await new Promise((r) => setTimeout(r, 500));
+      // 64 KiB in total, plus at most one reply per connection that was being written when a bound was reached.
+      expect(peak).toBeLessThanOrEqual(64 * 1024 + 3 * 2048);
+      expect(peak).toBeGreaterThan(0);
+    } finally {
+      clearInterval(watch);
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
