@@ -7,6 +7,7 @@ import { loadZoneDir, type DirLoad } from "./config/load.js";
 import type { Logger } from "./log/logger.js";
 import { CookieJar } from "./query/cookie.js";
 import { Responder, type ChaosIdentity, type QueryOutcome } from "./query/respond.js";
+import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions, type RrlStats } from "./query/rrl.js";
 import { listenTcp, DEFAULT_TCP_OPTIONS, type TcpLimitEvent, type TcpListener, type TcpOptions, type TcpStats } from "./transport/tcp.js";
 import { formatListen, type ListenAddress, type Peer } from "./transport/types.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
@@ -55,6 +56,8 @@ export interface ServerOptions {
   readonly probeConcurrency?: number;
   /** CPUs the prober process may use (a taskset list), e.g. "1" to keep it off the DNS server's core. */
   readonly proberCpus?: string;
+  /** Response rate limiting over UDP (query/rrl.ts); rate 0 (the default) is off. */
+  readonly rrl?: Partial<RrlOptions>;
 }
 
 export interface RunningServer {
@@ -67,6 +70,8 @@ export interface RunningServer {
   balancing(): ReadonlyMap<string, Balancing>;
   /** What the TCP defences did, over every listener (refusals, timeouts, drops, bytes waiting now). */
   tcpStats(): TcpStats;
+  /** Responses rate limiting truncated or dropped. */
+  rrlStats(): RrlStats;
   readonly health: HealthTable;
   /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
   readonly proberPid: number | undefined;
@@ -129,8 +134,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const logRate = Math.max(0, Math.min(1, options.logQueries ?? 0));
   const onOutcome = logRate > 0 ? (o: QueryOutcome) => { if (Math.random() < logRate) logQuery(log, o); } : null;
+  const rrlOptions: RrlOptions = { ...DEFAULT_RRL, ...options.rrl };
+  const rrl = rrlOptions.rate > 0 ? new ResponseRateLimiter(rrlOptions) : undefined;
   const responder = new Responder(
     {
+      rrl,
       udpSize: options.udpSize ?? DEFAULT_EDNS_UDP_OCTETS,
       nsid: options.nsid === undefined ? Buffer.from(hostname, "utf8") : options.nsid,
       chaos: options.chaos === undefined ? { hostname, version: `gslb ${VERSION}` } : options.chaos,
@@ -208,6 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     reload,
     zones: () => zoneSet,
     balancing: () => current.balancing,
+    rrlStats: () => ({ ...(rrl?.stats ?? { slipped: 0, dropped: 0 }) }),
     tcpStats: () => {
       const sum: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
       for (const l of tcp) for (const [k, v] of Object.entries(l.stats())) sum[k as keyof TcpStats] += v;

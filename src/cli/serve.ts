@@ -44,6 +44,12 @@ Options:
                             its first byte (default 5)
   --tcp-stall-timeout SEC   drop a TCP client whose replies wait unread over the
                             bounds (64 KiB or 64 replies; 32 MiB for all) this long (default 10)
+  --rrl-rate N              response rate limiting: UDP responses per second per
+                            client prefix and answer (default 0: off; 5 to 20 suit
+                            an authority on the internet)
+  --rrl-slip N              every Nth limited response is sent truncated (TC=1)
+                            instead of dropped (default 2; 0 drops all)
+  --rrl-prefix V4/V6        client prefixes counted together (default 24/56)
   -h, --help                this text
 `;
 
@@ -69,6 +75,9 @@ export async function serve(argv: string[]): Promise<number> {
     "tcp-max-per-client": { type: "string" },
     "tcp-message-timeout": { type: "string" },
     "tcp-stall-timeout": { type: "string" },
+    "rrl-rate": { type: "string" },
+    "rrl-slip": { type: "string" },
+    "rrl-prefix": { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -83,6 +92,11 @@ export async function serve(argv: string[]): Promise<number> {
   const maxPerClient = parseInteger("tcp-max-per-client", values["tcp-max-per-client"], 1, 1_000_000);
   const messageTimeout = parseNumber("tcp-message-timeout", values["tcp-message-timeout"], 0.1, 3600);
   const stallTimeout = parseNumber("tcp-stall-timeout", values["tcp-stall-timeout"], 0.1, 3600);
+  const rrlRate = parseInteger("rrl-rate", values["rrl-rate"], 0, 1_000_000);
+  const rrlSlip = parseInteger("rrl-slip", values["rrl-slip"], 0, 100);
+  const rrlPrefix = values["rrl-prefix"];
+  const prefixes = rrlPrefix === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(rrlPrefix);
+  if (prefixes === null || (prefixes !== undefined && (Number(prefixes[1]) > 32 || Number(prefixes[2]) > 128))) throw new UsageError(`--rrl-prefix ${JSON.stringify(rrlPrefix)}: expected V4/V6 prefix lengths, e.g. 24/56`);
   const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
   const proberCpus = values["prober-cpus"];
   if (proberCpus !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(proberCpus)) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: expected a CPU list such as 1 or 2-3,6`);
@@ -110,6 +124,11 @@ export async function serve(argv: string[]): Promise<number> {
       proberCpus,
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
+      rrl: {
+        ...(rrlRate !== undefined ? { rate: rrlRate } : {}),
+        ...(rrlSlip !== undefined ? { slip: rrlSlip } : {}),
+        ...(prefixes !== undefined ? { ipv4Prefix: Number(prefixes[1]), ipv6Prefix: Number(prefixes[2]) } : {}),
+      },
       tcp: {
         ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
         ...(maxConnections !== undefined ? { maxConnections } : {}),

@@ -18,6 +18,7 @@ import type { ZoneSet } from "../zone/zoneset.js";
 import { lookup } from "../zone/lookup.js";
 import type { LookupResult } from "../zone/types.js";
 import type { CookieJar } from "./cookie.js";
+import type { ResponseRateLimiter } from "./rrl.js";
 import type { GeoProvider } from "../locate/geoip.js";
 import { Locator } from "../locate/locate.js";
 import type { Balancing, HealthView } from "../balancing/model.js";
@@ -40,6 +41,8 @@ export interface ResponderOptions {
   readonly cookies: CookieJar;
   /** Keep whole replies to client-independent queries (default true). */
   readonly packetCache?: boolean;
+  /** Response rate limiting over UDP (rrl.ts); none: off. */
+  readonly rrl?: ResponseRateLimiter;
   /** What load balancers steer with: health (a view per zone's Balancing), GeoIP, randomness (tests fix it). */
   readonly steering?: { readonly health: { view(b: Balancing): HealthView }; readonly geo: GeoProvider | null; readonly random?: () => number };
 }
@@ -78,6 +81,8 @@ class FormatError extends Error {}
  */
 interface CachedReply {
   readonly bytes: Buffer;
+  /** The zone that answered (rate limiting keys NXDOMAIN by zone). */
+  readonly zone: string | null;
   readonly question: Question | null;
   readonly rcode: number;
   readonly truncated: boolean;
@@ -109,7 +114,20 @@ export class Responder {
     this.cache = new Map();
   }
 
+  /** Set while a query is answered, for rate limiting: the zone that answered, and whether the client proved its address (a valid server cookie). */
+  private answeredBy: string | null = null;
+  private verified = false;
+
   respond(query: Buffer, peer: Peer): Buffer | null {
+    this.answeredBy = null;
+    this.verified = false;
+    const reply = this.answerQuery(query, peer);
+    const rrl = this.options.rrl;
+    if (rrl === undefined || reply === null || peer.transport !== "udp" || this.verified) return reply;
+    return rrl.limit(reply, peer.address, answerKey(reply, this.answeredBy));
+  }
+
+  private answerQuery(query: Buffer, peer: Peer): Buffer | null {
     const key = this.options.packetCache !== false && query.length >= 12 && query.length <= CACHE_MAX_QUERY ? cacheKey(query, peer) : null;
     if (key !== null) {
       const hit = this.cache.get(key);
@@ -118,6 +136,7 @@ export class Responder {
         hit.bytes.copy(out);
         out[0] = query[0]!;
         out[1] = query[1]!;
+        this.answeredBy = hit.zone;
         return this.emit(peer, hit.question, hit.rcode, hit.truncated, out, undefined);
       }
     }
@@ -144,8 +163,10 @@ export class Responder {
           return this.reply(peer, message, question, ednsMinimal(message.edns), bare(Rcode.BADVERS), "EDNS version");
         }
         edns = readEdns(message.edns);
+        if (edns.clientCookie !== null && edns.serverCookie !== null) this.verified = this.options.cookies.check(edns.clientCookie, edns.serverCookie, peer.address) === "valid";
       }
       const result = this.answer(question);
+      this.answeredBy = result.zone?.origin ?? null;
       if (result.balancer !== undefined) {
         // Steered answers depend on the client and on health: never cached.
         const steered = this.steer(result, question, peer, edns);
@@ -153,7 +174,7 @@ export class Responder {
       }
       const bytes = this.reply(peer, message, question, edns, result, undefined);
       // Client-independent (no cookie): the same query bytes will always get these reply bytes.
-      if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question);
+      if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question, this.answeredBy);
       return bytes;
     } catch (err) {
       if (err instanceof FormatError) {
@@ -270,9 +291,9 @@ export class Responder {
     return { udpSize: this.options.udpSize, extendedRcode: 0, version: 0, dnssecOk: req.dnssecOk, z: 0, options };
   }
 
-  private store(key: string, bytes: Buffer, question: Question): void {
+  private store(key: string, bytes: Buffer, question: Question, zone: string | null): void {
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache = new Map();
-    this.cache.set(key, { bytes, question, rcode: bytes.readUInt16BE(2) & 0xf, truncated: (bytes[2]! & 0x02) !== 0 });
+    this.cache.set(key, { bytes, zone, question, rcode: bytes.readUInt16BE(2) & 0xf, truncated: (bytes[2]! & 0x02) !== 0 });
   }
 
   private finish(peer: Peer, question: Question | null, bytes: Buffer, truncated: boolean, reason: string): Buffer {
@@ -283,6 +304,21 @@ export class Responder {
     if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode, truncated, size: bytes.length, reason });
     return bytes;
   }
+}
+
+/**
+ * What a reply answered, for rate limiting (BIND's classes): NXDOMAIN by zone (so random names
+ * under one zone share a bucket), other errors by rcode, answers by the question's name and type
+ * as the reply echoes them (letter case folded).
+ */
+function answerKey(reply: Buffer, zone: string | null): string {
+  const rcode = reply.length >= 4 ? reply[3]! & 0x0f : -1;
+  if (rcode === Rcode.NXDOMAIN) return `nx|${zone ?? ""}`;
+  if (rcode !== Rcode.NOERROR || reply.length < 12 || reply.readUInt16BE(4) === 0) return `err|${rcode}`;
+  let end = 12;
+  while (end < reply.length && reply[end]! !== 0) end += reply[end]! + 1;
+  const qtype = end + 3 <= reply.length ? reply.readUInt16BE(end + 1) : -1;
+  return `ok|${reply.toString("latin1", 12, Math.min(reply.length, end + 1)).toLowerCase()}|${qtype}`;
 }
 
 /** Transport + every query byte after the ID: UDP and TCP replies differ (size limits). */
