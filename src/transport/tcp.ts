@@ -124,6 +124,38 @@ export function listenTcp(
   });
 }
 
+/**
+ * TCP queries answered per turn of the event loop, over all connections. A client may pipeline
+ * thousands of queries in one read; answered all at once they would keep UDP queries waiting in
+ * their socket for hundreds of milliseconds (test/tcp-fairness.test.ts: 334 ms for 20 clients × 20,000 queries). In
+ * batches, the loop reads UDP between them; connections with more to answer wait their turn.
+ */
+const TURN_BUDGET = 16;
+let budget = TURN_BUDGET;
+let turnScheduled = false;
+/** Connections with queries received and not yet answered, in arrival order. */
+const waiting: (() => void)[] = [];
+
+function nextTurn(): void {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  setImmediate(() => {
+    turnScheduled = false;
+    budget = TURN_BUDGET;
+    for (let n = waiting.length; n > 0 && budget > 0; n--) waiting.shift()!();
+    if (waiting.length > 0) nextTurn();
+  });
+}
+
+/** One query's worth of this turn's budget, or false: wait for the next turn. */
+function takeTurn(): boolean {
+  if (budget === 0) return false;
+  // The first query of a turn: the budget is renewed once the loop has polled for I/O again.
+  if (budget === TURN_BUDGET) nextTurn();
+  budget--;
+  return true;
+}
+
 function serveConnection(socket: net.Socket, handler: MessageHandler, options: TcpOptions, stats: TcpStats): void {
   const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport: "tcp" as const };
   const framer = new Framer();
@@ -149,24 +181,30 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
 
   // Over the total bound, only connections with replies of their own waiting pause: they resume as those drain.
   const overBound = () => bytes > options.maxPendingWriteBytes || replies > options.maxPendingReplies || (bytes > 0 && stats.pendingBytes > options.maxTotalPendingBytes);
+  /** Waiting for a turn (see takeTurn): reading is paused meanwhile. */
+  let deferred = false;
   const written = (size: number) => () => {
     if (socket.destroyed) return;
     replies--;
     bytes -= size;
     stats.pendingBytes -= size;
-    if (socket.isPaused() && !overBound()) {
-      if (stallTimer !== null) { clearTimeout(stallTimer); stallTimer = null; }
-      // Queries already received first; read more only when they are all answered.
-      answer();
-      if (!overBound() && framer.unread === 0) socket.resume();
-    }
+    // Queries already received first; answer() reads more only when they are all answered.
+    if (socket.isPaused() && !deferred && !overBound()) answer();
   };
 
-  /** Answer the queries received, as long as the client takes its replies. */
+  /** Answer the queries received, as long as the client takes its replies and the turn lasts. */
   const answer = () => {
+    deferred = false;
+    if (socket.destroyed) return;
     while (!overBound()) {
+      if (!takeTurn()) {
+        deferred = true;
+        waiting.push(answer);
+        nextTurn();
+        break;
+      }
       const query = framer.next();
-      if (query === null) break;
+      if (query === null) { budget++; break; }
       const reply = handler(query, peer);
       if (reply === null || socket.destroyed) continue;
       const framed = Buffer.allocUnsafe(reply.length + 2);
@@ -184,10 +222,14 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
       clearTimeout(messageTimer);
       messageTimer = null;
     }
-    // A client that does not read its replies: stop reading its queries, and drop it if it stays so.
     if (overBound()) {
+      // A client that does not read its replies: stop reading its queries, and drop it if it stays so.
       socket.pause();
       stallTimer ??= setTimeout(() => { stats.stalledDrops++; socket.destroy(); }, options.stallTimeoutMs);
+    } else {
+      if (stallTimer !== null) { clearTimeout(stallTimer); stallTimer = null; }
+      if (deferred || framer.unread > 0) socket.pause();
+      else socket.resume();
     }
   };
 
