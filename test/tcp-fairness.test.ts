@@ -32,9 +32,9 @@ describe("TCP and UDP share the server fairly", () => {
         await new Promise((r) => setTimeout(r, 5));
       }
       latencies.sort((a, b) => a - b);
-      // Without batching, one turn of the event loop answered every query that had arrived (tens of
-      // milliseconds of work); with it, a UDP query waits for at most one batch.
-      expect(latencies[latencies.length - 2]!).toBeLessThan(30);
+      // Without batching, one turn of the event loop answered every query that had arrived (334 ms
+      // measured); with it, a UDP query waits for at most one batch (the margin is for busy CI).
+      expect(latencies[latencies.length - 2]!).toBeLessThan(100);
     } finally {
       for (const s of sockets) s.destroy();
     }
