@@ -12,7 +12,9 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({ "lb.example.com.json": richZone() }, {
     monitors: false,
-    tcp: { idleTimeoutMs: 10_000, messageTimeoutMs: 600, maxConnectionsPerClient: 3, maxPendingWriteBytes: 16 * 1024, maxPendingReplies: 32, maxTotalPendingBytes: 64 * 1024, stallTimeoutMs: 600 },
+    tcp: { idleTimeoutMs: 10_000, messageTimeoutMs: 600, maxConnectionsPerClient: 3, maxPendingWriteBytes: 16 * 1024, maxPendingReplies: 32, maxTotalPendingBytes: 64 * 1024, stallTimeoutMs: 600,
+      // No reply budget here: these tests fill the kernel's buffers to reach the server's bounds.
+      maxReplyBytesPerSecond: 1e12 },
   });
 });
 afterAll(() => t.close());
@@ -95,6 +97,23 @@ describe("hostile TCP clients", () => {
     } finally {
       clearInterval(watch);
       for (const s of sockets) s.destroy();
+    }
+  });
+});
+
+describe("reply budget per connection", () => {
+  it("a connection is sent at most its reply bytes per second, however many queries it pipelines", async () => {
+    const slow = await startTestServer({ "lb.example.com.json": richZone() }, { monitors: false, tcp: { maxReplyBytesPerSecond: 8 * 1024 } });
+    try {
+      // 12 replies of ~1.6 kB (19 kB): the first 8 kB at once, the rest at 8 kB a second.
+      const t0 = Date.now();
+      const replies = await tcpExchange(slow.port, Array.from({ length: 12 }, () => makeQuery("huge.lb.example.com")), { timeoutMs: 5000 });
+      const ms = Date.now() - t0;
+      expect(replies).toHaveLength(12);
+      expect(ms).toBeGreaterThan(1000);
+      expect(ms).toBeLessThan(3500);
+    } finally {
+      await slow.close();
     }
   });
 });

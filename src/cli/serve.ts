@@ -44,6 +44,8 @@ Options:
                             its first byte (default 5)
   --tcp-stall-timeout SEC   drop a TCP client whose replies wait unread over the
                             bounds (64 KiB or 64 replies; 32 MiB for all) this long (default 10)
+  --tcp-reply-rate KIB      reply KiB one TCP connection may be sent per second
+                            (default 64: what a client that never reads can cost)
   --rrl-rate N              response rate limiting: UDP responses per second per
                             client prefix and answer (default 0: off; 5 to 20 suit
                             an authority on the internet)
@@ -75,6 +77,7 @@ export async function serve(argv: string[]): Promise<number> {
     "tcp-max-per-client": { type: "string" },
     "tcp-message-timeout": { type: "string" },
     "tcp-stall-timeout": { type: "string" },
+    "tcp-reply-rate": { type: "string" },
     "rrl-rate": { type: "string" },
     "rrl-slip": { type: "string" },
     "rrl-prefix": { type: "string" },
@@ -92,6 +95,7 @@ export async function serve(argv: string[]): Promise<number> {
   const maxPerClient = parseInteger("tcp-max-per-client", values["tcp-max-per-client"], 1, 1_000_000);
   const messageTimeout = parseNumber("tcp-message-timeout", values["tcp-message-timeout"], 0.1, 3600);
   const stallTimeout = parseNumber("tcp-stall-timeout", values["tcp-stall-timeout"], 0.1, 3600);
+  const replyRate = parseInteger("tcp-reply-rate", values["tcp-reply-rate"], 1, 10_000_000);
   const rrlRate = parseInteger("rrl-rate", values["rrl-rate"], 0, 1_000_000);
   const rrlSlip = parseInteger("rrl-slip", values["rrl-slip"], 0, 100);
   const rrlPrefix = values["rrl-prefix"];
@@ -135,6 +139,7 @@ export async function serve(argv: string[]): Promise<number> {
         ...(maxPerClient !== undefined ? { maxConnectionsPerClient: maxPerClient } : {}),
         ...(messageTimeout !== undefined ? { messageTimeoutMs: messageTimeout * 1000 } : {}),
         ...(stallTimeout !== undefined ? { stallTimeoutMs: stallTimeout * 1000 } : {}),
+        ...(replyRate !== undefined ? { maxReplyBytesPerSecond: replyRate * 1024 } : {}),
       },
     });
   } catch (err) {

@@ -28,6 +28,12 @@ export interface TcpOptions {
   readonly maxTotalPendingBytes: number;
   /** A connection paused this long without its replies draining is dropped. */
   readonly stallTimeoutMs: number;
+  /**
+   * Reply bytes one connection may be sent per second (a burst of as much at once). A client that
+   * never reads is only seen as stalled once the kernel's socket buffers are full (megabytes on
+   * loopback); until then this is what it can make the server spend.
+   */
+  readonly maxReplyBytesPerSecond: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
@@ -39,6 +45,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   maxPendingReplies: 64,
   maxTotalPendingBytes: 32 * 1024 * 1024,
   stallTimeoutMs: 10_000,
+  maxReplyBytesPerSecond: 64 * 1024,
 };
 
 /** What the defences did, since the listener started. */
@@ -161,11 +168,13 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
   const framer = new Framer();
   let messageTimer: NodeJS.Timeout | null = null;
   let stallTimer: NodeJS.Timeout | null = null;
+  let budgetTimer: NodeJS.Timeout | null = null;
   /** Replies and their bytes handed to the socket and not yet flushed to the kernel. */
   let replies = 0;
   let bytes = 0;
 
   const clearTimers = () => {
+    if (budgetTimer !== null) { clearTimeout(budgetTimer); budgetTimer = null; }
     if (messageTimer !== null) { clearTimeout(messageTimer); messageTimer = null; }
     if (stallTimer !== null) { clearTimeout(stallTimer); stallTimer = null; }
   };
@@ -181,8 +190,16 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
 
   // Over the total bound, only connections with replies of their own waiting pause: they resume as those drain.
   const overBound = () => bytes > options.maxPendingWriteBytes || replies > options.maxPendingReplies || (bytes > 0 && stats.pendingBytes > options.maxTotalPendingBytes);
-  /** Waiting for a turn (see takeTurn): reading is paused meanwhile. */
+  /** Waiting for a turn (see takeTurn) or for its reply budget: reading is paused meanwhile. */
   let deferred = false;
+  // Reply bytes this connection may still be sent now: refilled at maxReplyBytesPerSecond.
+  let allowance = options.maxReplyBytesPerSecond;
+  let refilledAt = performance.now();
+  const refill = () => {
+    const now = performance.now();
+    allowance = Math.min(options.maxReplyBytesPerSecond, allowance + ((now - refilledAt) / 1000) * options.maxReplyBytesPerSecond);
+    refilledAt = now;
+  };
   const written = (size: number) => () => {
     if (socket.destroyed) return;
     replies--;
@@ -196,7 +213,17 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
   const answer = () => {
     deferred = false;
     if (socket.destroyed) return;
+    // The replies of one batch leave in one write.
+    socket.cork();
     while (!overBound()) {
+      refill();
+      if (allowance <= 0) {
+        // Over its reply budget: answer again once an eighth of a second's worth has refilled
+        // (a batch, not a wake-up per reply).
+        deferred = true;
+        budgetTimer ??= setTimeout(() => { budgetTimer = null; answer(); }, Math.ceil(((options.maxReplyBytesPerSecond / 8 - allowance) / options.maxReplyBytesPerSecond) * 1000));
+        break;
+      }
       if (!takeTurn()) {
         deferred = true;
         waiting.push(answer);
@@ -212,9 +239,11 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
       reply.copy(framed, 2);
       replies++;
       bytes += framed.length;
+      allowance -= framed.length;
       stats.pendingBytes += framed.length;
       socket.write(framed, written(framed.length));
     }
+    socket.uncork();
     // A message started and not finished (all received bytes read): it has this long to arrive whole.
     if (framer.unread === 0 && framer.buffered > 0) {
       messageTimer ??= setTimeout(() => { stats.messageTimeouts++; socket.destroy(); }, options.messageTimeoutMs);
