@@ -107,12 +107,13 @@ describe("what the prober process sends: RTT averages and states across reloads"
       expect(await lat()).toEqual(["127.0.0.32"]);
       expect(poolRtt(s, "ps")).toBeGreaterThan(150);
       expect(poolRtt(s, "pf")).toBeLessThan(100);
-      // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals.
+      // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals
+      // (three allowed: the prober runs at idle priority, and CI runs other test files beside it).
       slow.delayMs = 0;
       fast.delayMs = 200;
       const start = Date.now();
       while (JSON.stringify(await lat()) !== JSON.stringify(["127.0.0.31"])) {
-        if (Date.now() - start > 14_000) throw new Error(`still ${JSON.stringify(await lat())}`);
+        if (Date.now() - start > 19_000) throw new Error(`still ${JSON.stringify(await lat())}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(poolRtt(s, "pf")).toBeGreaterThan(poolRtt(s, "ps")!);
@@ -121,7 +122,7 @@ describe("what the prober process sends: RTT averages and states across reloads"
       slow.server.close();
       fast.server.close();
     }
-  }, 20_000);
+  }, 26_000);
 
   it("a reload that adds a pool on an origin already probed knows its state at once, not an interval later", async () => {
     const o = await origin("127.0.0.33");
