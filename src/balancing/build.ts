@@ -11,6 +11,7 @@ import { unknownName, type Path, type Problem } from "../problems/problems.js";
 import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
 import { checkName, inZone, resolveName } from "../records/names.js";
 import { parseExpression } from "./expression.js";
+import { isExpression } from "./rules.js";
 import type { Balancing, LoadBalancer, Origin, Pool, Rule, RuleCondition, SteeringSettings } from "./model.js";
 import { BalancingSections, IGNORED, type LoadBalancerSchema, type RuleSchema, type StructuredCondition } from "./schema.js";
 
@@ -222,7 +223,9 @@ function buildRule(r: z.output<typeof RuleSchema>, label: string, path: Path, pr
   if (o.random_steering !== undefined) overrides.randomSteering = refs.weights(o.random_steering, [...at, "random_steering"]);
   if (o.location_strategy?.prefer_ecs !== undefined) overrides.preferEcs = o.location_strategy.prefer_ecs;
   if (o.ttl !== undefined) overrides.ttl = o.ttl;
-  return Object.freeze({ name: r.name || label, condition: buildCondition(r.condition, [...path, "condition"], problems), overrides: Object.freeze(overrides), terminates: r.terminates });
+  const condition = buildCondition(r.condition, [...path, "condition"], problems);
+  const usesClient = isExpression(condition) ? condition.usesClient : condition.subnet !== undefined || condition.country !== undefined || condition.region !== undefined;
+  return Object.freeze({ name: r.name || label, condition, overrides: Object.freeze(overrides), terminates: r.terminates, usesClient });
 }
 
 function buildCondition(c: string | z.output<typeof StructuredCondition>, path: Path, problems: Problem[]): Rule["condition"] {

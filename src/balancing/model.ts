@@ -39,6 +39,8 @@ export interface Rule {
   readonly condition: RuleCondition | Expression;
   readonly overrides: Partial<SteeringSettings>;
   readonly terminates: boolean;
+  /** The condition looks at the client's address or location (the answer then depends on them). */
+  readonly usesClient: boolean;
 }
 
 /** One zone's load balancing: what the zone's load balancer names resolve to. */

@@ -32,9 +32,8 @@ export function applyRules(base: SteeringSettings, rules: readonly Rule[], q: Ru
   let usedClient = false;
   for (const rule of rules) {
     const c = rule.condition;
-    const expression = isExpression(c);
-    if (expression ? c.usesClient : c.subnet !== undefined || c.country !== undefined || c.region !== undefined) usedClient = true;
-    const hit = expression
+    if (rule.usesClient) usedClient = true;
+    const hit = isExpression(c)
       ? c.evaluate({ qname: q.qname, qtype: q.family === "A" ? 1 : 28, client: q.client, loadBalancer: q.loadBalancer, location: q.client.location, ecs: q.ecs })
       : matches(c, q);
     if (!hit) continue;

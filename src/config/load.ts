@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { buildZone } from "../zone/build.js";
 import type { Zone, ZoneInput } from "../zone/types.js";
 import type { Balancing } from "../balancing/model.js";
-import { suggest, toError, WHOLE_FILE, type ConfigError, type Path, type Problem } from "../problems/problems.js";
+import { didYouMean, toError, WHOLE_FILE, type ConfigError, type Path, type Problem } from "../problems/problems.js";
 import { ZoneFile } from "./schema.js";
 import { validateZone, type Removed } from "./validate.js";
 
@@ -210,8 +210,7 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown, base: P
     switch (issue.code) {
       case "unrecognized_keys":
         for (const key of issue.keys) {
-          const hint = suggest(key, knownKeysAt(path));
-          out.push({ path: [...path, key], message: `unknown key ${JSON.stringify(key)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}` });
+          out.push({ path: [...path, key], message: `unknown key ${JSON.stringify(key)}${didYouMean(key, knownKeysAt(path))}` });
         }
         break;
       case "invalid_union": {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
 import { z } from "zod";
 import type { Balancing } from "../balancing/model.js";
-import { formatPath, suggest, WHOLE_FILE, type ConfigError } from "../problems/problems.js";
+import { didYouMean, formatPath, WHOLE_FILE, type ConfigError } from "../problems/problems.js";
 import type { OverrideState } from "./table.js";
 
 /** What the override manager writes: the overrides in force, by key. */
@@ -42,7 +42,7 @@ export function parseOverrides(file: string, text: string, balancing: ReadonlyMa
     // Unknown keys first: "stat" explains the missing "state".
     for (const i of [...issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"))) {
       const at = [...base, ...(i.path as (string | number)[])];
-      if (i.code === "unrecognized_keys") for (const k of i.keys) err([...at, k], `unknown key ${JSON.stringify(k)}${hintFor(k, KEYS)}`);
+      if (i.code === "unrecognized_keys") for (const k of i.keys) err([...at, k], `unknown key ${JSON.stringify(k)}${didYouMean(k, KEYS)}`);
       else err(at, i.message.replace(/^Invalid (input|option): /, ""));
     }
   };
@@ -58,21 +58,16 @@ export function parseOverrides(file: string, text: string, balancing: ReadonlyMa
     const o = parsed.data;
     const origin = o.zone.replace(/\.$/, "").toLowerCase();
     const b = balancing.get(origin);
-    if (b === undefined) return err(["overrides", i, "zone"], `no zone ${o.zone} is served${hintFor(origin, [...balancing.keys()])}`);
+    if (b === undefined) return err(["overrides", i, "zone"], `no zone ${o.zone} is served${didYouMean(origin, [...balancing.keys()])}`);
     const pool = b.pools.get(o.pool);
-    if (pool === undefined) return err(["overrides", i, "pool"], `zone ${origin} has no pool ${JSON.stringify(o.pool)}${hintFor(o.pool, [...b.pools.keys()])}`);
-    if (o.origin !== undefined && !pool.origins.some((x) => x.name === o.origin)) return err(["overrides", i, "origin"], `pool ${o.pool} has no origin ${JSON.stringify(o.origin)}${hintFor(o.origin, pool.origins.map((x) => x.name))}`);
+    if (pool === undefined) return err(["overrides", i, "pool"], `zone ${origin} has no pool ${JSON.stringify(o.pool)}${didYouMean(o.pool, [...b.pools.keys()])}`);
+    if (o.origin !== undefined && !pool.origins.some((x) => x.name === o.origin)) return err(["overrides", i, "origin"], `pool ${o.pool} has no origin ${JSON.stringify(o.origin)}${didYouMean(o.origin, pool.origins.map((x) => x.name))}`);
     if ((o.schedule === undefined) !== (o.duration === undefined)) return err(["overrides", i], "a schedule needs a duration, and a duration a schedule");
     if (o.schedule !== undefined && !cron.validate(o.schedule)) return err(["overrides", i, "schedule"], `not a cron expression: ${JSON.stringify(o.schedule)}`);
     const d = o.duration === undefined ? 0 : Number(o.duration.slice(0, -1)) * UNIT_MS[o.duration.slice(-1) as keyof typeof UNIT_MS];
     rules.push({ key: o.origin === undefined ? pool.key : `${pool.key}/${o.origin}`, state: o.state, until: o.until ? Date.parse(o.until) : null, schedule: o.schedule ?? null, durationMs: d, windowEnd: 0 });
   });
   return { rules, errors };
-}
-
-function hintFor(name: string, known: readonly string[]): string {
-  const hint = suggest(name, known);
-  return hint ? ` (did you mean ${JSON.stringify(hint)}?)` : "";
 }
 
 interface Rule {

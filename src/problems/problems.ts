@@ -29,10 +29,16 @@ export function toError(file: string, p: Problem): ConfigError {
   return { file, path: formatPath(p.path), message: p.message };
 }
 
+/** ` (did you mean "y"?)` for the closest known name, or "". */
+export function didYouMean(name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  return hint ? ` (did you mean ${JSON.stringify(hint)}?)` : "";
+}
+
 /** "unknown pool "x" (did you mean "y"?)" / "(known: a, b)". */
 export function unknownName(kind: string, name: string, known: readonly string[]): string {
-  const hint = suggest(name, known);
-  return `unknown ${kind} ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : known.length ? ` (known: ${known.join(", ")})` : ""}`;
+  const hint = didYouMean(name, known);
+  return `unknown ${kind} ${JSON.stringify(name)}${hint !== "" ? hint : known.length ? ` (known: ${known.join(", ")})` : ""}`;
 }
 
 export function formatPath(path: Path): string {
