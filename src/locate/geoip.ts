@@ -1,8 +1,10 @@
-// GeoIP providers: geoip-lite (bundled data, the default) or a MaxMind-format database given with
-// `gslb serve --geoip-mmdb FILE` (what serious operators run, kept current by geoipupdate).
+// GeoIP providers: geoip-lite's bundled data as a compact table (the default, geotable.ts) or a
+// MaxMind-format database given with `gslb serve --geoip-mmdb FILE` (what serious operators run,
+// kept current by geoipupdate). Both answer with place numbers: the same place is always the same
+// number, so the locator can keep one Location object per place and the answer cache can key on it.
 
 import fs from "node:fs";
-import { createRequire } from "node:module";
+import { GeoTable, lookupText } from "./geotable.js";
 
 export interface GeoResult {
   readonly country: string;
@@ -13,23 +15,17 @@ export interface GeoResult {
 
 export interface GeoProvider {
   readonly name: string;
+  /** The place an address (4 or 16 bytes) is in, or -1 when unknown. */
+  place(family: 4 | 6, bytes: Buffer): number;
+  /** What a place number stands for. */
+  describe(place: number): GeoResult;
+  /** Text lookup (tools and tests). */
   lookup(address: string): GeoResult | null;
 }
 
-const require = createRequire(import.meta.url);
-
-/** geoip-lite 2.0.3 (data published with it, 2026-07-08); loads its ~110 MB of tables once. */
+/** geoip-lite's bundled data (2.0.3, published 2026-07-08), as a compact table. */
 export function geoipLite(): GeoProvider {
-  const geoip = require("geoip-lite") as { lookup(ip: string): { country: string; region: string; ll: [number, number] } | null };
-  return {
-    name: "geoip-lite 2.0.3",
-    lookup(address) {
-      const r = geoip.lookup(address);
-      if (r === null || !r.country) return null;
-      const [lat, lon] = r.ll ?? [];
-      return { country: r.country, subdivision: r.region || null, latitude: lat ?? null, longitude: lon ?? null };
-    },
-  };
+  return GeoTable.fromGeoipLite();
 }
 
 /** A MaxMind GeoIP2/GeoLite2 City or Country database (mmdb), read with the `maxmind` package. */
@@ -41,18 +37,31 @@ export async function mmdb(file: string): Promise<GeoProvider> {
   } catch (err) {
     throw new Error(`--geoip-mmdb ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return {
+  // Places interned by what they hold: the database has no place numbers of its own.
+  const places: GeoResult[] = [];
+  const byKey = new Map<string, number>();
+  const provider: GeoProvider = {
     name: `mmdb ${file}`,
-    lookup(address) {
-      const r = reader.get(address);
+    place(family, bytes) {
+      const r = reader.get(family === 4 ? bytes.join(".") : bytes.toString("hex").replace(/(.{4})(?!$)/g, "$1:"));
       const country = r?.country?.iso_code ?? r?.registered_country?.iso_code;
-      if (!country) return null;
-      return {
+      if (!country) return -1;
+      const result: GeoResult = {
         country,
         subdivision: r?.subdivisions?.[0]?.iso_code ?? null,
         latitude: r?.location?.latitude ?? null,
         longitude: r?.location?.longitude ?? null,
       };
+      const key = `${result.country}|${result.subdivision}|${result.latitude}|${result.longitude}`;
+      let place = byKey.get(key);
+      if (place === undefined) {
+        byKey.set(key, (place = places.length));
+        places.push(Object.freeze(result));
+      }
+      return place;
     },
+    describe: (place) => places[place]!,
+    lookup: (address) => lookupText(provider, address),
   };
+  return provider;
 }

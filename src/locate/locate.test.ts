@@ -9,10 +9,16 @@ const net = (cidr: string, location: Network["location"]): Network => {
   if (typeof p === "string") throw new Error(p);
   return { cidr, ...p, location };
 };
-/** A provider with a fixed answer, counting lookups (to see the /24 cache work). */
+/** A provider with one place, recording the addresses it was asked (to see blocks located alike). */
 const fixedGeo = () => {
   const calls: string[] = [];
-  const geo: GeoProvider = { name: "fixed", lookup: (a) => { calls.push(a); return { country: "JP", subdivision: null, latitude: 35.7, longitude: 139.7 }; } };
+  const japan = { country: "JP", subdivision: null, latitude: 35.7, longitude: 139.7 };
+  const geo: GeoProvider = {
+    name: "fixed",
+    place: (family, bytes) => { calls.push(family === 4 ? bytes.join(".") : bytes.toString("hex")); return 0; },
+    describe: () => japan,
+    lookup: () => japan,
+  };
   return { geo, calls };
 };
 
@@ -78,15 +84,17 @@ describe("Locator", () => {
     expect(l.locate("198.51.100.7")).toMatchObject({ country: "JP", bits: 24 });
   });
 
-  it("caches GeoIP per /24 and /48", () => {
+  it("locates the /24 or /48 block, and makes one Location per place", () => {
     const { geo, calls } = fixedGeo();
     const l = new Locator([], geo);
-    l.locate("198.51.100.1");
-    l.locate("198.51.100.200");
-    l.locate("198.51.101.1");
-    l.locate("2001:db8:1:2::1");
+    const a = l.locate("198.51.100.1");
+    const b = l.locate("198.51.101.200");
     l.locate("2001:db8:1:ffff::1");
-    expect(calls).toEqual(["198.51.100.0", "198.51.101.0", "2001:0db8:0001:0000:0000:0000:0000:0000"]);
+    expect(calls).toEqual(["198.51.100.0", "198.51.101.0", "20010db8000100000000000000000000"]);
+    // Same place, same bits: the same object (the answer cache keys on its classes).
+    expect(a).toBe(b);
+    expect(a.area).toBe("JP|NEAS|24");
+    expect(l.locate("198.51.100.0", 20)).not.toBe(a);
   });
 
   it("locates real addresses with geoip-lite's bundled data", () => {

@@ -2,8 +2,9 @@
 // (longest prefix) → GeoIP → country, subdivision, region, coordinates. Locating only; the
 // steering policies decide with the result.
 //
-// Lookups are cached per /24 (IPv4) and /48 (IPv6): every address in one such block is treated
-// alike, which is also the granularity announced as the ECS scope (see scopeFor).
+// Every address in a /24 (IPv4) or /48 (IPv6) block is located alike, which is also the
+// granularity announced as the ECS scope. GeoIP lookups are cheap (a binary search over typed
+// arrays, geotable.ts), so nothing is cached per client: Locations are interned per place instead.
 
 import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import { contains, masked, sortNetworks, type Network } from "./networks.js";
@@ -20,17 +21,26 @@ export interface Location {
   readonly via: { readonly kind: "network"; readonly cidr: string } | { readonly kind: "geoip"; readonly provider: string } | { readonly kind: "none" };
   /** How many leading bits of the address this location depends on (for the ECS scope). */
   readonly bits: number;
+  /**
+   * Location classes, computed once when the Location is made: clients with equal keys get equal
+   * answers from the policies that read only these fields (geo: country and region; proximity:
+   * the coordinates), with the same ECS scope. The answer cache keys on them.
+   */
+  readonly area: string;
+  readonly point: string;
 }
 
-export const NOWHERE: Location = Object.freeze({ country: null, subdivision: null, region: null, latitude: null, longitude: null, via: Object.freeze({ kind: "none" as const }), bits: 0 });
+export const NOWHERE: Location = located({ country: null, subdivision: null, region: null, latitude: null, longitude: null, via: Object.freeze({ kind: "none" as const }), bits: 0 });
 
-/** Cache granularity: /24 for IPv4, /48 for IPv6. */
+/** Blocks located alike: /24 for IPv4, /48 for IPv6 (also the ECS scope announced for them). */
 export const BLOCK_BITS = { 4: 24, 6: 48 } as const;
-const CACHE_MAX = 100_000;
 
 export class Locator {
   private readonly networks: readonly Network[];
-  private readonly cache = new Map<string, Location>();
+  /** One Location per (place, bits) and per (network, bits): made once, shared by every client there. */
+  private readonly byPlace = new Map<number, Location>();
+  private readonly byNetwork = new Map<string, Location>();
+  private readonly scratch = Buffer.alloc(16);
 
   constructor(networks: readonly Network[], private readonly geo: GeoProvider | null) {
     this.networks = sortNetworks([...networks]);
@@ -53,25 +63,38 @@ export class Locator {
     // Operator networks first, on every bit we know; the answer may then depend on all of them.
     for (const n of this.networks) {
       if (n.prefix > known || !contains(n, family, bytes)) continue;
-      const l = n.location;
-      const country = l.country ?? null;
-      const region = l.region !== undefined && isRegionCode(l.region) ? l.region : country !== null ? regionOf(country, l.subdivision ?? null) : null;
-      return Object.freeze({
-        country, subdivision: l.subdivision ?? null, region,
-        latitude: l.latitude ?? null, longitude: l.longitude ?? null,
-        via: Object.freeze({ kind: "network" as const, cidr: n.cidr }), bits: this.scopeWithin(family, bytes, known),
-      });
+      const bits = this.scopeWithin(family, bytes, known);
+      const key = `${n.cidr}/${bits}`;
+      let found = this.byNetwork.get(key);
+      if (found === undefined) {
+        const l = n.location;
+        const country = l.country ?? null;
+        const region = l.region !== undefined && isRegionCode(l.region) ? l.region : country !== null ? regionOf(country, l.subdivision ?? null) : null;
+        found = located({
+          country, subdivision: l.subdivision ?? null, region, latitude: l.latitude ?? null, longitude: l.longitude ?? null,
+          via: Object.freeze({ kind: "network" as const, cidr: n.cidr }), bits,
+        });
+        this.byNetwork.set(key, found);
+      }
+      return found;
     }
 
-    // GeoIP per /24 or /48 block, cached.
-    const bits = Math.min(known, BLOCK_BITS[family]);
-    const block = masked(bytes, bits);
-    const key = `${family}/${bits}/${block.toString("hex")}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
-    const found = this.geoLookup(family, block, bits);
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, found);
+    // GeoIP on the /24 or /48 block: every address in it is located alike.
+    const blockBits = Math.min(known, BLOCK_BITS[family]);
+    const block = this.scratch.subarray(0, family === 4 ? 4 : 16);
+    maskInto(bytes, blockBits, block);
+    const bits = this.networks.length === 0 ? blockBits : this.scopeWithin(family, block, blockBits);
+    const place = this.geo === null ? -1 : this.geo.place(family, block);
+    const key = (place + 1) * 256 + bits;
+    let found = this.byPlace.get(key);
+    if (found === undefined) {
+      const g = place < 0 ? null : this.geo!.describe(place);
+      found = g === null ? located({ ...NOWHERE, bits }) : located({
+        country: g.country, subdivision: g.subdivision, region: regionOf(g.country, g.subdivision),
+        latitude: g.latitude, longitude: g.longitude, via: Object.freeze({ kind: "geoip" as const, provider: this.geo!.name }), bits,
+      });
+      this.byPlace.set(key, found);
+    }
     return found;
   }
 
@@ -86,14 +109,17 @@ export class Locator {
     for (const n of this.networks) if (n.prefix > scope && n.family === family && contains({ ...n, prefix: bits }, family, bytes)) scope = n.prefix;
     return scope;
   }
+}
 
-  private geoLookup(family: 4 | 6, block: Buffer, blockBits: number): Location {
-    const bits = this.scopeWithin(family, block, blockBits);
-    const g = this.geo?.lookup(family === 4 ? [...block].join(".") : block.toString("hex").match(/.{4}/g)!.join(":")) ?? null;
-    if (g === null) return Object.freeze({ ...NOWHERE, bits });
-    return Object.freeze({
-      country: g.country, subdivision: g.subdivision, region: regionOf(g.country, g.subdivision),
-      latitude: g.latitude, longitude: g.longitude, via: Object.freeze({ kind: "geoip" as const, provider: this.geo!.name }), bits,
-    });
+/** A frozen Location with its class keys. */
+function located(l: Omit<Location, "area" | "point">): Location {
+  return Object.freeze({ ...l, area: `${l.country}|${l.region}|${l.bits}`, point: `${l.latitude},${l.longitude}|${l.bits}` });
+}
+
+/** `bytes` masked to `prefix` bits, written into `out` (same length). */
+function maskInto(bytes: Buffer, prefix: number, out: Buffer): void {
+  for (let i = 0; i < out.length; i++) {
+    const keep = prefix - i * 8;
+    out[i] = keep >= 8 ? bytes[i]! : keep <= 0 ? 0 : bytes[i]! & (0xff << (8 - keep));
   }
 }
