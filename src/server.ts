@@ -42,6 +42,8 @@ export interface ServerOptions {
   readonly cookieSecret?: Buffer;
   /** Reuse whole replies to repeated client-independent queries (default true). */
   readonly packetCache?: boolean;
+  /** Reuse load-balanced answers per query shape and location class while health holds (default true). */
+  readonly answerCache?: boolean;
   /** A MaxMind-format database to locate clients with, instead of geoip-lite's bundled data. */
   readonly geoipMmdb?: string;
   /** Origin health (tests and, with issue 4, the monitors write it). */
@@ -72,6 +74,8 @@ export interface RunningServer {
   tcpStats(): TcpStats;
   /** Responses rate limiting truncated or dropped. */
   rrlStats(): RrlStats;
+  /** Load-balanced answers reused for clients of the same location class, and kept for reuse. */
+  answerStats(): { reused: number; kept: number };
   readonly health: HealthTable;
   /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
   readonly proberPid: number | undefined;
@@ -144,6 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       chaos: options.chaos === undefined ? { hostname, version: `gslb ${VERSION}` } : options.chaos,
       cookies: new CookieJar(options.cookieSecret),
       packetCache: options.packetCache ?? true,
+      answerCache: options.answerCache ?? true,
       steering,
     },
     zoneSet,
@@ -217,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     zones: () => zoneSet,
     balancing: () => current.balancing,
     rrlStats: () => ({ ...(rrl?.stats ?? { slipped: 0, dropped: 0 }) }),
+    answerStats: () => responder.answerStats(),
     tcpStats: () => {
       const sum: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
       for (const l of tcp) for (const [k, v] of Object.entries(l.stats())) sum[k as keyof TcpStats] += v;

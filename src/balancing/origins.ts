@@ -31,6 +31,8 @@ export function chooseOrigins(pool: Pool, family: Family, max: number, health: H
   const left = [...candidates];
   const chosen: Origin[] = [];
   while (chosen.length < max && left.length > 0) {
+    // One left: no draw (an answer that drew nothing can be reused, steer.ts).
+    if (left.length === 1) { chosen.push(left.pop()!); break; }
     const total = left.reduce((n, o) => n + o.weight, 0);
     let r = random() * total;
     let i = 0;

@@ -49,7 +49,23 @@ export interface Explanation {
 export interface Steered {
   readonly records: ResourceRecord[];
   readonly explanation: Explanation;
+  /**
+   * Whether this answer holds for every client of the same location class until health (or the
+   * configuration) changes, and how to class a client; null when it was client-specific (a rule
+   * read the client, hash steering) or drew random numbers.
+   */
+  readonly reuse: Reuse | null;
 }
+
+export interface Reuse {
+  /** A client's class: clients of equal class get this answer (the same function for every query of this shape). */
+  readonly classOf: (location: Location) => string;
+  /** The answer read pools' RTT averages (dynamic_latency). */
+  readonly rtt: boolean;
+}
+
+/** The class of every client when the answer does not depend on location. */
+export const EVERYWHERE = (): string => "";
 
 export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: SteerContext): Steered {
   const lb = balancing.balancers.get(lbName)!;
@@ -64,11 +80,14 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
 
   // prefer_ecs: always / never / only for the proximity or geo policy (Cloudflare's location_strategy).
   const policy = policyOf(settings);
+  // Random draws make an answer one client's: counted, so such answers are never reused.
+  let draws = 0;
+  const random = () => { draws++; return ctx.random(); };
   const ecsAllowed = settings.preferEcs === "always" || (settings.preferEcs !== "never" && settings.preferEcs === policy);
   const client = subnet !== null && ecsAllowed ? subnet : resolver;
-  const pool = choosePool(settings, balancing.pools, q.family, { client, health: ctx.health, random: ctx.random });
+  const pool = choosePool(settings, balancing.pools, q.family, { client, health: ctx.health, random });
   const origins = pool.pool === null ? null
-    : chooseOrigins(pool.pool, q.family, lb.maxAnswers, ctx.health, pool.pool.originPolicy === "hash" ? subnetKey(client) : "", ctx.random, pool.fallback);
+    : chooseOrigins(pool.pool, q.family, lb.maxAnswers, ctx.health, pool.pool.originPolicy === "hash" ? subnetKey(client) : "", random, pool.fallback);
 
   let scope = 0;
   // A rule that looked at the client's subnet or location: the answer depends on all we were given.
@@ -90,7 +109,13 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   }
   // The location shown is the one the answer used (computed only when the policy needs it).
   const usedLocation = POLICIES[policy].usesLocation(settings);
+  const clientSpecific = ruled.usedClient || origins?.usedSubnet === true;
+  const reuse = clientSpecific || draws > 0 ? null : {
+    classOf: pool.usedLocation ? POLICIES[policy].locationClass ?? CLIENT_SPECIFIC : EVERYWHERE,
+    rtt: POLICIES[policy].readsRtt === true,
+  };
   return {
+    reuse: reuse?.classOf === CLIENT_SPECIFIC ? null : reuse,
     records,
     explanation: {
       loadBalancer: lb.name, clientAddress: client.address, locatedFrom: client.fromEcs ? "ecs" : "resolver",
@@ -98,6 +123,9 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
     },
   };
 }
+
+/** A policy that reads the location but names no class for it: its answers are not reused. */
+const CLIENT_SPECIFIC = (): string => "";
 
 /**
  * The client (ECS subnet or resolver): its bytes as the decoder gave them (ECS, already masked), or

@@ -37,6 +37,9 @@ Options:
                             answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
                             client-independent queries reuse the whole reply)
+  --no-answer-cache         steer every load-balanced query from scratch (default:
+                            an answer is reused for clients of the same location
+                            class until health or the configuration changes)
   --tcp-idle-timeout SEC    close idle TCP connections after SEC seconds (default 10)
   --tcp-max-connections N   open TCP connections at most (default 1000)
   --tcp-max-per-client N    open TCP connections per client address at most (default 32)
@@ -66,6 +69,7 @@ export async function serve(argv: string[]): Promise<number> {
     "no-chaos": { type: "boolean" },
     "log-queries": { type: "string" },
     "no-packet-cache": { type: "boolean" },
+    "no-answer-cache": { type: "boolean" },
     "geoip-mmdb": { type: "string" },
     "unknown-health": { type: "string", default: "up" },
     "no-monitors": { type: "boolean" },
@@ -121,6 +125,7 @@ export async function serve(argv: string[]): Promise<number> {
       udpSize,
       logQueries,
       packetCache: !values["no-packet-cache"],
+      answerCache: !values["no-answer-cache"],
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
       monitors: !values["no-monitors"],

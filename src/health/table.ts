@@ -53,6 +53,12 @@ export class HealthTable implements HealthSink, SlotResolver {
   private rtts = new Float64Array(1024).fill(NaN);
   private poolRtts = new Float64Array(1024).fill(NaN);
   private readonly views = new WeakMap<Balancing, HealthView>();
+  /**
+   * Bumped whenever a state or an override changes (`version`), or an RTT average (`rttVersion`):
+   * answers reused across queries (query/answers.ts) are valid while these have not moved.
+   */
+  version = 0;
+  rttVersion = 0;
 
   constructor(readonly unknownPolicy: UnknownPolicy = "up") {}
 
@@ -89,7 +95,10 @@ export class HealthTable implements HealthSink, SlotResolver {
   }
 
   setState(slot: number, state: OriginState): void {
-    this.states[slot] = STATE_CODES.indexOf(state);
+    const code = STATE_CODES.indexOf(state);
+    if (this.states[slot] === code) return;
+    this.states[slot] = code;
+    this.version++;
   }
 
   setOriginRtt(slot: number, ms: number): void {
@@ -97,7 +106,9 @@ export class HealthTable implements HealthSink, SlotResolver {
   }
 
   setPoolRtt(slot: number, ms: number): void {
+    if (this.poolRtts[slot] === ms) return;
     this.poolRtts[slot] = ms;
+    this.rttVersion++;
   }
 
   /** Replace the active overrides, keyed "zone/pool" or "zone/pool/origin" (the override manager calls this whenever a window opens or closes). */
@@ -105,6 +116,7 @@ export class HealthTable implements HealthSink, SlotResolver {
     this.overrideCodes.fill(NO_OVERRIDE);
     for (const [key, state] of active) this.overrideCodes[this.slotOf(key)] = OVERRIDE_CODES[state];
     this.overrideCount = active.size;
+    this.version++;
   }
 
   // ------------------------------------------------------------------ readers by key (tools, tests)

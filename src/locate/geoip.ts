@@ -4,24 +4,10 @@
 // number, so the locator can keep one Location object per place and the answer cache can key on it.
 
 import fs from "node:fs";
-import { GeoTable, lookupText } from "./geotable.js";
+import { GeoTable } from "./geotable.js";
+import { lookupText, type GeoProvider, type GeoResult } from "./provider.js";
 
-export interface GeoResult {
-  readonly country: string;
-  readonly subdivision: string | null;
-  readonly latitude: number | null;
-  readonly longitude: number | null;
-}
-
-export interface GeoProvider {
-  readonly name: string;
-  /** The place an address (4 or 16 bytes) is in, or -1 when unknown. */
-  place(family: 4 | 6, bytes: Buffer): number;
-  /** What a place number stands for. */
-  describe(place: number): GeoResult;
-  /** Text lookup (tools and tests). */
-  lookup(address: string): GeoResult | null;
-}
+export type { GeoProvider, GeoResult } from "./provider.js";
 
 /** geoip-lite's bundled data (2.0.3, published 2026-07-08), as a compact table. */
 export function geoipLite(): GeoProvider {

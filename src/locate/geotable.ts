@@ -16,8 +16,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { parseIPv4, parseIPv6 } from "../wire/ip.js";
-import type { GeoProvider, GeoResult } from "./geoip.js";
+import { lookupText, type GeoProvider, type GeoResult } from "./provider.js";
 
 const V4_RECORD = 24;
 const V6_RECORD = 48;
@@ -277,13 +276,4 @@ function geoipLiteDataDir(): string {
 
 function geoipLiteVersion(): string {
   return (require("geoip-lite/package.json") as { version: string }).version;
-}
-
-/** Text address → place → result (for `lookup` on any provider built on place/describe). */
-export function lookupText(p: Pick<GeoProvider, "place" | "describe">, address: string): GeoResult | null {
-  const v4 = parseIPv4(address);
-  const bytes = v4 ?? parseIPv6(address);
-  if (bytes === null) return null;
-  const place = p.place(v4 !== null ? 4 : 6, bytes);
-  return place < 0 ? null : p.describe(place);
 }

@@ -22,7 +22,9 @@ import type { ResponseRateLimiter } from "./rrl.js";
 import type { GeoProvider } from "../locate/geoip.js";
 import { Locator } from "../locate/locate.js";
 import type { Balancing, HealthView } from "../balancing/model.js";
-import { steer, type Explanation } from "../balancing/steer.js";
+import { steer, type Explanation, type Steered } from "../balancing/steer.js";
+import { AnswerCache, readShape, type Shape, type Versions } from "./answers.js";
+import { formatIPv4, formatIPv6 } from "../wire/ip.js";
 
 export interface ChaosIdentity {
   /** Answer to id.server / hostname.bind; null: not answered. */
@@ -41,10 +43,12 @@ export interface ResponderOptions {
   readonly cookies: CookieJar;
   /** Keep whole replies to client-independent queries (default true). */
   readonly packetCache?: boolean;
+  /** Reuse load-balanced answers per (query shape, client location class) while health holds (answers.ts; default true). */
+  readonly answerCache?: boolean;
   /** Response rate limiting over UDP (rrl.ts); none: off. */
   readonly rrl?: ResponseRateLimiter;
   /** What load balancers steer with: health (a view per zone's Balancing), GeoIP, randomness (tests fix it). */
-  readonly steering?: { readonly health: { view(b: Balancing): HealthView }; readonly geo: GeoProvider | null; readonly random?: () => number };
+  readonly steering?: { readonly health: { view(b: Balancing): HealthView } & Versions; readonly geo: GeoProvider | null; readonly random?: () => number };
 }
 
 /** What happened to one query, for sampled query logs and metrics. */
@@ -97,6 +101,7 @@ export class Responder {
   private cache = new Map<string, CachedReply>();
   /** One Locator per zone's Balancing (its networks), made on first use; dropped with it. */
   private readonly locators = new WeakMap<Balancing, Locator>();
+  private readonly answers: AnswerCache | null;
 
   constructor(
     private readonly options: ResponderOptions,
@@ -105,13 +110,21 @@ export class Responder {
     private balancing: ReadonlyMap<string, Balancing> = new Map(),
     private readonly onOutcome: OutcomeSink | null = null,
     private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
-  ) {}
+  ) {
+    this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health) : null;
+  }
+
+  /** Load-balanced answers reused and kept (answers.ts). */
+  answerStats(): { reused: number; kept: number } {
+    return { ...(this.answers?.stats ?? { reused: 0, kept: 0 }) };
+  }
 
   /** Swap in newly loaded zones; queries already being answered keep the set they started with. */
   setZones(zones: ZoneSet, balancing: ReadonlyMap<string, Balancing>): void {
     this.zones = zones;
     this.balancing = balancing;
     this.cache = new Map();
+    this.answers?.clear();
   }
 
   /** Set while a query is answered, for rate limiting: the zone that answered, and whether the client proved its address (a valid server cookie). */
@@ -138,6 +151,17 @@ export class Responder {
         out[1] = query[1]!;
         this.answeredBy = hit.zone;
         return this.emit(peer, hit.question, hit.rcode, hit.truncated, out, undefined);
+      }
+    }
+    // A load-balanced answer already made for this query's shape and client's location class.
+    const shape = this.answers !== null ? readShape(query, peer.transport === "tcp") : null;
+    if (shape !== null) {
+      const hit = this.answers!.reuse(query, shape, peer.address);
+      if (hit !== null) {
+        this.answeredBy = hit.zone;
+        if (this.onOutcome === null) return hit.bytes;
+        const explanation = { ...hit.explanation, clientAddress: hit.explanation.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address };
+        return this.emit(peer, hit.question, hit.rcode, hit.truncated, hit.bytes, undefined, explanation);
       }
     }
     const header = decodeHeader(query);
@@ -168,9 +192,16 @@ export class Responder {
       const result = this.answer(question);
       this.answeredBy = result.zone?.origin ?? null;
       if (result.balancer !== undefined) {
-        // Steered answers depend on the client and on health: never cached.
-        const steered = this.steer(result, question, peer, edns);
-        return this.reply(peer, message, question, edns, result, undefined, steered);
+        // Steered answers depend on the client and on health: not in the packet cache, but kept
+        // per location class when they may be (answers.ts); cookies make a reply the client's own.
+        const { steered, balancing, locator } = this.steer(result, question, peer, edns);
+        const bytes = this.reply(peer, message, question, edns, result, undefined, steered.explanation);
+        if (shape !== null && steered.reuse !== null && (edns === null || edns.clientCookie === null)) {
+          this.answers!.keep(query, shape, peer.address, bytes, {
+            zone: this.answeredBy!, question, balancing, locator, reuse: steered.reuse, explanation: steered.explanation, versions: this.options.steering!.health,
+          });
+        }
+        return bytes;
       }
       const bytes = this.reply(peer, message, question, edns, result, undefined);
       // Client-independent (no cookie): the same query bytes will always get these reply bytes.
@@ -205,7 +236,7 @@ export class Responder {
   }
 
   /** The zone's Balancing resolves the load balancer's name: steer, then append the records (or make it NODATA). */
-  private steer(result: LookupResult, q: Question, peer: Peer, edns: EdnsRequest | null): Explanation {
+  private steer(result: LookupResult, q: Question, peer: Peer, edns: EdnsRequest | null): { steered: Steered; balancing: Balancing; locator: Locator } {
     const { name, owner, zone, family } = result.balancer!;
     const steering = this.options.steering;
     const balancing = this.balancing.get(zone.origin);
@@ -213,12 +244,12 @@ export class Responder {
     let locator = this.locators.get(balancing);
     if (locator === undefined) this.locators.set(balancing, (locator = new Locator(balancing.networks, steering.geo)));
     // Records at the name asked (letter case kept), or at the end of the CNAME chain.
-    const { records, explanation } = steer(balancing, name, {
+    const steered = steer(balancing, name, {
       family, qname: q.name.toLowerCase(), owner: result.answers.length === 0 ? q.name : owner, resolver: peer.address, ecs: edns?.ecs ?? null,
     }, { health: steering.health.view(balancing), locator, random: steering.random ?? Math.random });
-    if (records.length > 0) result.answers = [...result.answers, ...records];
+    if (steered.records.length > 0) result.answers = [...result.answers, ...steered.records];
     else result.authorities = [zone.negativeSoa];
-    return explanation;
+    return { steered, balancing, locator };
   }
 
   private chaos(q: Question): LookupResult {
@@ -300,8 +331,8 @@ export class Responder {
     return this.emit(peer, question, bytes.readUInt16BE(2) & 0xf, truncated, bytes, reason);
   }
 
-  private emit(peer: Peer, question: Question | null, rcode: number, truncated: boolean, bytes: Buffer, reason: string | undefined): Buffer {
-    if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode, truncated, size: bytes.length, reason });
+  private emit(peer: Peer, question: Question | null, rcode: number, truncated: boolean, bytes: Buffer, reason: string | undefined, steering?: Explanation): Buffer {
+    if (this.onOutcome !== null) this.onOutcome({ peer, question, rcode, truncated, size: bytes.length, reason, steering });
     return bytes;
   }
 }
@@ -319,6 +350,13 @@ function answerKey(reply: Buffer, zone: string | null): string {
   while (end < reply.length && reply[end]! !== 0) end += reply[end]! + 1;
   const qtype = end + 3 <= reply.length ? reply.readUInt16BE(end + 1) : -1;
   return `ok|${reply.toString("latin1", 12, Math.min(reply.length, end + 1)).toLowerCase()}|${qtype}`;
+}
+
+/** The ECS address of a plain query, as text (for query logs of reused answers). */
+function ecsAddress(query: Buffer, shape: Shape): string {
+  const full = Buffer.alloc(shape.ecsFamily === 1 ? 4 : 16);
+  query.copy(full, 0, shape.ecsAt, shape.ecsAt + shape.ecsLength);
+  return shape.ecsFamily === 1 ? formatIPv4(full) : formatIPv6(full);
 }
 
 /** Transport + every query byte after the ID: UDP and TCP replies differ (size limits). */

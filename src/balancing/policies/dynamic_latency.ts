@@ -6,6 +6,7 @@ import { defaultPools, type Policy } from "./policy.js";
 
 export const dynamic_latency: Policy = {
   usesLocation: () => false,
+  readsRtt: true,
   lists: defaultPools,
   choose([list], _lb, ctx) {
     const pools = list?.pools ?? [];

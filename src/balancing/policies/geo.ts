@@ -10,6 +10,8 @@ import type { Policy, PoolList } from "./policy.js";
 export const geo: Policy = {
   // With no geo map every client walks default_pools: the answer does not depend on location.
   usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
+  // Country and region decide (the region from the subdivision where it matters).
+  locationClass: (l) => l.area,
   lists(lb: SteeringBase, client: Client): readonly PoolList[] {
     if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];
     const { country, region } = client.location();

@@ -3,6 +3,7 @@
 // (../pools.ts) has already dropped pools that are unhealthy, drained, or have no healthy origin of
 // the asked family, and it handles drained pools and the fallback pool after the policy declines.
 
+import type { Location } from "../../locate/locate.js";
 import type { Client, HealthView, Pool, SteeringBase } from "../pool.js";
 
 /** One list of pool names the policy walks, labelled for explanations ("region_pools[WEU]"). */
@@ -31,6 +32,13 @@ export interface Choice {
 export interface Policy {
   /** Whether the choice depends on where the client is: prefer_ecs and the ECS scope follow it. */
   usesLocation(lb: SteeringBase): boolean;
+  /**
+   * The part of a location the choice reads (Location.area or .point), when it uses one: clients
+   * of equal class get equal answers, so the server reuses an answer per class (query/answers.ts).
+   */
+  readonly locationClass?: (location: Location) => string;
+  /** The choice reads pools' RTT averages: a reused answer is also stale when they move. */
+  readonly readsRtt?: boolean;
   /** The lists this policy considers, in order (drained pools are taken in this order when nothing else is usable). */
   lists(lb: SteeringBase, client: Client): readonly PoolList[];
   /** A pool among the candidates, or null to go on to drained pools and then the fallback pool. */

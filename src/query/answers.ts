@@ -1,0 +1,218 @@
+// Load-balanced answers reused across clients. A steered answer depends on the query's shape
+// (name, type, flags, EDNS size and options: everything but the ID, the letter case and the ECS
+// address), on the client's location class (geo: country and region; proximity: coordinates;
+// off and failover: nothing), and on health. So the reply is encoded once per (shape, class) and
+// kept as a template with the ECS address cut off; a query of that shape from a client of that
+// class gets a copy with its ID, its question's letter case and its ECS address patched in, as
+// long as neither health nor the configuration has changed since (versions; cleared on reload).
+//
+// Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
+// last); anything else, and any answer that read the client itself (rules on the address, hash
+// steering) or drew random numbers, goes through the full path every time.
+
+import type { Balancing } from "../balancing/model.js";
+import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
+import type { Locator, Location } from "../locate/locate.js";
+import { parseIPv4, parseIPv6 } from "../wire/ip.js";
+import type { Question } from "../wire/types.js";
+
+const OPT = 41;
+const CLASS_IN = 1;
+const OPTION_NSID = 3;
+const OPTION_ECS = 8;
+/** Shapes kept, and classes kept per shape; past these the table starts over (bounded memory). */
+const MAX_SHAPES = 10_000;
+const MAX_CLASSES = 50_000;
+
+/** Where a plain query's parts are, read without decoding it (null: not a plain query). */
+export interface Shape {
+  /** The cache key: transport, then every byte after the ID up to the ECS address, name in lower case. */
+  readonly key: string;
+  /** End of the question name (it starts at 12): the bytes whose letter case a reply echoes. */
+  readonly nameEnd: number;
+  /** ECS: 1 (IPv4) or 2 (IPv6), the source prefix, and where the address bytes are; family 0: none. */
+  readonly ecsFamily: number;
+  readonly ecsSource: number;
+  readonly ecsAt: number;
+  readonly ecsLength: number;
+}
+
+const lower = Buffer.alloc(255);
+
+/**
+ * Reads a plain query: header with QR=0, opcode 0, one question of class IN, no answer or authority
+ * records, and either no additional record or one OPT (version 0) whose options are NSID (empty)
+ * and a well-formed ECS as the last one. Everything else is null and takes the full path, which
+ * also answers the errors (FORMERR, BADVERS, ...).
+ */
+export function readShape(q: Buffer, tcp: boolean): Shape | null {
+  const n = q.length;
+  if (n < 17 || (q[2]! & 0xf8) !== 0) return null;
+  if (q[4] !== 0 || q[5] !== 1 || q[6] !== 0 || q[7] !== 0 || q[8] !== 0 || q[9] !== 0 || q[10] !== 0 || q[11]! > 1) return null;
+  let p = 12;
+  let upper = false;
+  for (;;) {
+    const len = q[p];
+    if (len === undefined || len > 63) return null;
+    if (len === 0) break;
+    if (p + 1 + len > n) return null;
+    for (let i = p + 1; i <= p + len; i++) if (q[i]! >= 0x41 && q[i]! <= 0x5a) upper = true;
+    p += len + 1;
+    if (p - 12 > 254) return null;
+  }
+  const nameEnd = p + 1;
+  if (nameEnd + 4 > n || q[nameEnd + 2] !== 0 || q[nameEnd + 3] !== CLASS_IN) return null;
+  p = nameEnd + 4;
+  let ecsFamily = 0, ecsSource = 0, ecsAt = n, ecsLength = 0;
+  if (q[11] === 1) {
+    // OPT: root owner, type 41, class = UDP size, TTL = extended rcode, version (must be 0), flags.
+    if (p + 11 > n || q[p] !== 0 || q[p + 1] !== 0 || q[p + 2] !== OPT || q[p + 6] !== 0) return null;
+    const rdlength = q.readUInt16BE(p + 9);
+    p += 11;
+    if (p + rdlength !== n) return null;
+    while (p < n) {
+      if (p + 4 > n || ecsFamily !== 0) return null;
+      const code = q.readUInt16BE(p);
+      const len = q.readUInt16BE(p + 2);
+      if (p + 4 + len > n) return null;
+      if (code === OPTION_NSID && len === 0) { p += 4; continue; }
+      if (code !== OPTION_ECS || len < 4) return null;
+      const family = q.readUInt16BE(p + 4);
+      const source = q[p + 6]!;
+      const bytes = Math.ceil(source / 8);
+      if ((family !== 1 && family !== 2) || source > (family === 1 ? 32 : 128) || q[p + 7] !== 0 || len !== 4 + bytes) return null;
+      // Bits past the source prefix must be zero (RFC 7871 §6): the full path answers FORMERR.
+      if (source % 8 !== 0 && (q[p + 8 + bytes - 1]! & ((1 << (8 - (source % 8))) - 1)) !== 0) return null;
+      ecsFamily = family; ecsSource = source; ecsAt = p + 8; ecsLength = bytes;
+      p += 4 + len;
+    }
+  } else if (p !== n) return null;
+  const t = tcp ? "t" : "u";
+  let key: string;
+  if (!upper) key = t + q.toString("latin1", 2, ecsAt);
+  else {
+    // DNS names compare without ASCII case: the key has the name in lower case, nothing else changed.
+    for (let i = 12; i < nameEnd; i++) { const c = q[i]!; lower[i - 12] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
+    key = t + q.toString("latin1", 2, 12) + lower.toString("latin1", 0, nameEnd - 12) + q.toString("latin1", nameEnd, ecsAt);
+  }
+  return { key, nameEnd, ecsFamily, ecsSource, ecsAt, ecsLength };
+}
+
+/** One reply kept for a (shape, class), with the ECS address cut off its end. */
+interface Template {
+  readonly bytes: Buffer;
+  readonly rcode: number;
+  readonly truncated: boolean;
+  readonly version: number;
+  readonly rttVersion: number;
+  readonly explanation: Explanation;
+}
+
+/** What every query of one shape shares: who answers it, and how a client is classed. */
+interface ShapeEntry {
+  readonly zone: string;
+  readonly question: Question;
+  readonly balancing: Balancing;
+  readonly locator: Locator;
+  /** Located from the ECS subnet (else from the resolver's address). */
+  readonly fromEcs: boolean;
+  readonly reuse: Reuse;
+  readonly templates: Map<string, Template>;
+}
+
+/** Versions of what answers depend on, read on every reuse. */
+export interface Versions {
+  readonly version: number;
+  readonly rttVersion: number;
+}
+
+export interface Reused {
+  readonly bytes: Buffer;
+  readonly zone: string;
+  readonly question: Question;
+  readonly rcode: number;
+  readonly truncated: boolean;
+  readonly explanation: Explanation;
+}
+
+export class AnswerCache {
+  private shapes = new Map<string, ShapeEntry>();
+  /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
+  readonly stats = { reused: 0, kept: 0 };
+  private readonly v4 = Buffer.alloc(4);
+  private readonly v6 = Buffer.alloc(16);
+
+  constructor(private readonly versions: Versions) {}
+
+  /** Forget everything (a new configuration). */
+  clear(): void {
+    this.shapes = new Map();
+  }
+
+  /** The reply for this query, if one of its shape and its client's class is kept and still valid. */
+  reuse(query: Buffer, shape: Shape, resolver: string): Reused | null {
+    const entry = this.shapes.get(shape.key);
+    if (entry === undefined) return null;
+    const cls = this.classOf(entry, query, shape, resolver);
+    if (cls === null) return null;
+    const t = entry.templates.get(cls);
+    if (t === undefined || t.version !== this.versions.version || (entry.reuse.rtt && t.rttVersion !== this.versions.rttVersion)) return null;
+    this.stats.reused++;
+    const out = Buffer.allocUnsafe(t.bytes.length + shape.ecsLength);
+    t.bytes.copy(out, 0);
+    out[0] = query[0]!;
+    out[1] = query[1]!;
+    // The question as asked (letter case: resolvers using 0x20 check it), and the ECS address.
+    query.copy(out, 12, 12, shape.nameEnd);
+    if (shape.ecsLength > 0) query.copy(out, t.bytes.length, shape.ecsAt, shape.ecsAt + shape.ecsLength);
+    return { bytes: out, zone: entry.zone, question: entry.question, rcode: t.rcode, truncated: t.truncated, explanation: t.explanation };
+  }
+
+  /**
+   * Keep a reply made by the full path, when it may be reused: the template is the reply without
+   * the trailing ECS address, checked to be exactly that (and the question an echo of the query's).
+   */
+  keep(query: Buffer, shape: Shape, resolver: string, reply: Buffer, answer: {
+    zone: string; question: Question; balancing: Balancing; locator: Locator; reuse: Reuse; explanation: Explanation; versions: Versions;
+  }): void {
+    const cut = reply.length - shape.ecsLength;
+    if (cut < shape.nameEnd) return;
+    if (shape.ecsLength > 0 && reply.compare(query, shape.ecsAt, shape.ecsAt + shape.ecsLength, cut, reply.length) !== 0) return;
+    for (let i = 12; i < shape.nameEnd; i++) if ((reply[i]! | 0x20) !== (query[i]! | 0x20)) return;
+    let entry = this.shapes.get(shape.key);
+    if (entry === undefined || entry.balancing !== answer.balancing || entry.reuse.classOf !== answer.reuse.classOf || entry.reuse.rtt !== answer.reuse.rtt
+      || entry.fromEcs !== (answer.explanation.locatedFrom === "ecs")) {
+      if (this.shapes.size >= MAX_SHAPES) this.shapes = new Map();
+      entry = {
+        zone: answer.zone, question: answer.question, balancing: answer.balancing, locator: answer.locator, fromEcs: answer.explanation.locatedFrom === "ecs", reuse: answer.reuse, templates: new Map(),
+      };
+      this.shapes.set(shape.key, entry);
+    }
+    const cls = this.classOf(entry, query, shape, resolver);
+    if (cls === null) return;
+    if (entry.templates.size >= MAX_CLASSES) entry.templates.clear();
+    this.stats.kept++;
+    entry.templates.set(cls, {
+      bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, version: answer.versions.version, rttVersion: answer.versions.rttVersion, explanation: answer.explanation,
+    });
+  }
+
+  /** The client's class under this shape's policy: located from the ECS subnet or the resolver, only if the class reads a location. */
+  private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): string | null {
+    const classOf = entry.reuse.classOf;
+    if (classOf === EVERYWHERE) return "";
+    let location: Location;
+    if (entry.fromEcs) {
+      if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
+      const bytes = shape.ecsFamily === 1 ? this.v4 : this.v6;
+      bytes.fill(0);
+      query.copy(bytes, 0, shape.ecsAt, shape.ecsAt + shape.ecsLength);
+      location = entry.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
+    } else {
+      const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
+      if (bytes === null) return null;
+      location = entry.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
+    }
+    return classOf(location);
+  }
+}
