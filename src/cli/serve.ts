@@ -37,6 +37,10 @@ Options:
                             answer from the configured pools at a cold start)
   --no-packet-cache         answer every query from scratch (default: repeated
                             client-independent queries reuse the whole reply)
+  --workers N               answering processes (default: the number of CPUs this
+                            process may use); 1 answers in this one process. With
+                            more, this process loads zones and runs the health
+                            checks, and the workers answer
   --no-answer-cache         steer every load-balanced query from scratch (default:
                             an answer is reused for clients of the same location
                             class until health or the configuration changes)
@@ -70,6 +74,7 @@ export async function serve(argv: string[]): Promise<number> {
     "log-queries": { type: "string" },
     "no-packet-cache": { type: "boolean" },
     "no-answer-cache": { type: "boolean" },
+    workers: { type: "string" },
     "geoip-mmdb": { type: "string" },
     "unknown-health": { type: "string", default: "up" },
     "no-monitors": { type: "boolean" },
@@ -110,6 +115,7 @@ export async function serve(argv: string[]): Promise<number> {
   if (proberCpus !== undefined && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(proberCpus)) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: expected a CPU list such as 1 or 2-3,6`);
   // taskset itself checks the list against the CPUs this process may use.
   if (proberCpus !== undefined && spawnSync("taskset", ["-c", proberCpus, "true"], { stdio: "ignore" }).status !== 0) throw new UsageError(`--prober-cpus ${JSON.stringify(proberCpus)}: not CPUs this process may use (or taskset, from util-linux, is missing)`);
+  const workers = parseInteger("workers", values.workers, 1, 1024) ?? os.availableParallelism();
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
   const logger = createLogger(values["log-level"]);
@@ -126,6 +132,8 @@ export async function serve(argv: string[]): Promise<number> {
       logQueries,
       packetCache: !values["no-packet-cache"],
       answerCache: !values["no-answer-cache"],
+      workers,
+      logLevel: values["log-level"],
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
       monitors: !values["no-monitors"],

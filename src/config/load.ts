@@ -20,6 +20,8 @@ export interface ZoneFileResult {
   readonly text: string | null;
   /** The zone to serve from this file: the new one, or the last good one when this version is broken. */
   readonly zone: Zone | null;
+  /** The text the served zone was built from (the last good version's when this one is broken). */
+  readonly servedText?: string | null;
   /** Its load balancing (pools, load balancers, monitors, networks), resolved by the zone's load balancer names. */
   readonly balancing: Balancing | null;
   readonly input: ZoneInput | null;
@@ -56,7 +58,7 @@ export function parseZoneText(file: string, text: string): ZoneFileResult {
   const problems = [...schemaProblems, ...v.problems];
   if (problems.length > 0 || v.input === null || v.balancing === null) return fail(problems.map((p) => toError(file, p)), warnings);
   try {
-    return { file, text, zone: buildZone(v.input), balancing: v.balancing, input: v.input, errors: [], warnings };
+    return { file, text, servedText: text, zone: buildZone(v.input), balancing: v.balancing, input: v.input, errors: [], warnings };
   } catch (err) {
     return fail([{ file, path: WHOLE_FILE, message: `internal error building the zone: ${(err as Error).message}` }]);
   }
@@ -101,7 +103,7 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
     if (result.errors.length > 0 && before?.zone) {
       // Keep serving the last good version of this file.
       const kept = before;
-      result = { ...result, zone: kept.zone, balancing: kept.balancing, input: kept.input, errors: [...result.errors, { file, path: WHOLE_FILE, message: `still serving the last good version (${kept.zone!.origin} serial ${kept.zone!.serial})` }] };
+      result = { ...result, zone: kept.zone, servedText: kept.servedText, balancing: kept.balancing, input: kept.input, errors: [...result.errors, { file, path: WHOLE_FILE, message: `still serving the last good version (${kept.zone!.origin} serial ${kept.zone!.serial})` }] };
     }
     results.set(file, result);
   }
@@ -115,6 +117,24 @@ export function loadZoneDir(dir: string, previous?: ReadonlyMap<string, ZoneFile
     if (r.zone === null || servedFrom.get(r.zone.origin) === file) continue;
     const owner = servedFrom.get(r.zone.origin)!;
     results.set(file, { ...r, zone: null, balancing: null, input: null, errors: [...r.errors.filter((e) => !e.message.startsWith("still serving")), { file, path: "zone", message: `zone ${r.zone.origin} is already served from ${owner}: this file is not served` }] });
+  }
+  return collect(results, []);
+}
+
+/**
+ * What a load served, as texts: the files and the texts their served zones were built from. An
+ * answering worker rebuilds the same zones from them (server/cluster.ts); the checks already passed.
+ */
+export function servedTexts(load: DirLoad): [file: string, text: string][] {
+  return [...load.results.values()].filter((r) => r.zone !== null && typeof r.servedText === "string").map((r) => [r.file, r.servedText!]);
+}
+
+/** Zones from texts known good (servedTexts of another process); files unchanged since `previous` are not parsed again. */
+export function loadTexts(files: readonly (readonly [string, string])[], previous?: ReadonlyMap<string, ZoneFileResult>): DirLoad {
+  const results = new Map<string, ZoneFileResult>();
+  for (const [file, text] of files) {
+    const before = previous?.get(file);
+    results.set(file, before !== undefined && before.text === text && before.errors.length === 0 ? before : parseZoneText(file, text));
   }
   return collect(results, []);
 }

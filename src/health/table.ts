@@ -42,8 +42,15 @@ export interface SlotResolver {
   slotOf(key: string): number;
 }
 
+/** One slot's health as sent to answering workers (server/cluster.ts): key, state code, RTTs (NaN: none). */
+export type SlotHealth = readonly [key: string, state: number, originRtt: number, poolRtt: number];
+
 export class HealthTable implements HealthSink, SlotResolver {
   private readonly slots = new Map<string, number>();
+  /** By slot: its key (to send changes to processes whose slots differ). */
+  private readonly keys: string[] = [];
+  /** Slots changed since the last drainChanges(), when someone follows the table; null: nobody does. */
+  private dirty: Set<number> | null = null;
   /** By slot: a STATE_CODES index. */
   private states = new Uint8Array(1024);
   /** By slot: an override code. */
@@ -59,6 +66,8 @@ export class HealthTable implements HealthSink, SlotResolver {
    */
   version = 0;
   rttVersion = 0;
+  /** Bumped on every setOverrides (answering workers are sent the new set). */
+  overridesVersion = 0;
 
   constructor(readonly unknownPolicy: UnknownPolicy = "up") {}
 
@@ -66,6 +75,7 @@ export class HealthTable implements HealthSink, SlotResolver {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       this.slots.set(key, (slot = this.slots.size));
+      this.keys.push(key);
       if (slot >= this.states.length) {
         this.states = grow(this.states, slot, 0);
         this.overrideCodes = grow(this.overrideCodes, slot, 0);
@@ -99,16 +109,20 @@ export class HealthTable implements HealthSink, SlotResolver {
     if (this.states[slot] === code) return;
     this.states[slot] = code;
     this.version++;
+    this.dirty?.add(slot);
   }
 
   setOriginRtt(slot: number, ms: number): void {
+    if (this.rtts[slot] === ms) return;
     this.rtts[slot] = ms;
+    this.dirty?.add(slot);
   }
 
   setPoolRtt(slot: number, ms: number): void {
     if (this.poolRtts[slot] === ms) return;
     this.poolRtts[slot] = ms;
     this.rttVersion++;
+    this.dirty?.add(slot);
   }
 
   /** Replace the active overrides, keyed "zone/pool" or "zone/pool/origin" (the override manager calls this whenever a window opens or closes). */
@@ -117,6 +131,42 @@ export class HealthTable implements HealthSink, SlotResolver {
     for (const [key, state] of active) this.overrideCodes[this.slotOf(key)] = OVERRIDE_CODES[state];
     this.overrideCount = active.size;
     this.version++;
+    this.overridesVersion++;
+  }
+
+  /** Active overrides by key (to send to answering workers). */
+  overrides(): [string, OverrideState][] {
+    const names = ["", "up", "down", "drain"] as const;
+    const out: [string, OverrideState][] = [];
+    if (this.overrideCount > 0) for (let slot = 0; slot < this.keys.length; slot++) if (this.overrideCodes[slot]! !== NO_OVERRIDE) out.push([this.keys[slot]!, names[this.overrideCodes[slot]!] as OverrideState]);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ mirroring (answering workers)
+
+  /** Every slot's health, and from now on track changes for drainChanges(). */
+  snapshot(): SlotHealth[] {
+    this.dirty = new Set();
+    return this.keys.map((key, slot) => [key, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!]);
+  }
+
+  /** Slots changed since the snapshot or the last drain. */
+  drainChanges(): SlotHealth[] {
+    if (this.dirty === null || this.dirty.size === 0) return [];
+    const out: SlotHealth[] = [];
+    for (const slot of this.dirty) out.push([this.keys[slot]!, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!]);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Apply another table's snapshot or changes (by key: slots differ between processes). */
+  apply(changes: readonly SlotHealth[]): void {
+    for (const [key, state, rtt, poolRtt] of changes) {
+      const slot = this.slotOf(key);
+      this.setState(slot, STATE_CODES[state] ?? "unknown");
+      this.setOriginRtt(slot, rtt);
+      if (!(Number.isNaN(poolRtt) && Number.isNaN(this.poolRtts[slot]!))) this.setPoolRtt(slot, poolRtt);
+    }
   }
 
   // ------------------------------------------------------------------ readers by key (tools, tests)

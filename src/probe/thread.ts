@@ -180,7 +180,11 @@ export class ProberThread {
   async firstRound(deadlineMs: number): Promise<void> {
     const id = this.nextRound++;
     // The deadline counts from the prober being loaded; loading itself is bounded too.
-    await Promise.race([this.ready, new Promise((r) => setTimeout(r, STARTUP_MAX_MS).unref())]);
+    // A timer that keeps the process alive meanwhile: the prober's process and channel are
+    // unref'd, and nothing else is pending before the sockets open (`gslb serve` used to exit 0 here).
+    let startup: NodeJS.Timeout | undefined;
+    await Promise.race([this.ready, new Promise((r) => { startup = setTimeout(r, STARTUP_MAX_MS); })]);
+    clearTimeout(startup);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.rounds.delete(id); resolve(); }, deadlineMs + 500);
       this.rounds.set(id, () => { clearTimeout(timer); resolve(); });

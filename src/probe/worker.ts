@@ -6,7 +6,8 @@ import { Prober, type Target } from "./scheduler.js";
 import { ewma, poolLayout, type PoolLayout } from "./rtt.js";
 import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
-const post = (m: FromWorker) => process.send!(m);
+// The server may be gone (killed while this process loaded): then "disconnect" ends us, not a throw.
+const post = (m: FromWorker) => { if (process.connected) process.send!(m, undefined, undefined, () => {}); };
 
 /** RTT averages go out at most this often: monitors run every 5 s or more, so a second is fresh. */
 const RTT_PUBLISH_MS = 1000;

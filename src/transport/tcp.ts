@@ -77,6 +77,8 @@ export function listenTcp(
   onError: (err: Error) => void,
   options: TcpOptions = DEFAULT_TCP_OPTIONS,
   onLimit: (e: TcpLimitEvent) => void = () => {},
+  /** In a cluster worker: listen through the primary, which hands out connections in turn (Node's cluster module). */
+  shared = false,
 ): Promise<TcpListener> {
   const open = new Set<net.Socket>();
   const perClient = new Map<string, number>();
@@ -113,7 +115,7 @@ export function listenTcp(
       reject(new ListenError(address, "tcp", err.code, describeBindError(err)));
     };
     server.once("error", onBindError);
-    server.listen({ host: address.host, port: address.port, ipv6Only: isIPv6(address.host), exclusive: true }, () => {
+    server.listen({ host: address.host, port: address.port, ipv6Only: isIPv6(address.host), exclusive: !shared }, () => {
       server.off("error", onBindError);
       server.on("error", onError);
       const bound = server.address() as net.AddressInfo;

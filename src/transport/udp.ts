@@ -13,7 +13,11 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-export function listenUdp(address: ListenAddress, handler: MessageHandler, onError: (err: Error) => void): Promise<UdpListener> {
+/**
+ * `shared`: in a cluster worker, bind through the primary, which hands every worker the same
+ * socket (Node's cluster module), so each datagram is read by whichever worker is free.
+ */
+export function listenUdp(address: ListenAddress, handler: MessageHandler, onError: (err: Error) => void, shared = false): Promise<UdpListener> {
   const socket = dgram.createSocket({
     type: isIPv6(address.host) ? "udp6" : "udp4",
     // Let "::" and "0.0.0.0" be listed side by side.
@@ -41,7 +45,7 @@ export function listenUdp(address: ListenAddress, handler: MessageHandler, onErr
       reject(new ListenError(address, "udp", err.code, describeBindError(err)));
     };
     socket.once("error", onBindError);
-    socket.bind({ address: address.host, port: address.port, exclusive: true }, () => {
+    socket.bind({ address: address.host, port: address.port, exclusive: !shared }, () => {
       socket.off("error", onBindError);
       socket.on("error", onError);
       const bound = socket.address();
