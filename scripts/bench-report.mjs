@@ -86,7 +86,10 @@ for (const sc of scenarios) {
     const ratios = servers.map((o) => {
       if (o === s) return "1";
       const other = stats.get(`${sc} ${o}`);
-      return other && Number.isFinite(other.cpu) && other.cpu > 0 ? fmt(st.cpu / other.cpu, 2) : "–";
+      if (other === undefined) return "–";
+      const at = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? fmt(a / b, 2) : "–");
+      const sat = at(st.satCpu, other.satCpu);
+      return sat === "–" ? at(st.cpu, other.cpu) : `${at(st.cpu, other.cpu)} (${sat})`;
     });
     const cpu = s === "gslb" ? `**${fmtCpu(st.cpu)}**` : fmtCpu(st.cpu);
     lines.push(`| ${SCENARIO[sc]} | ${name} | ${fmt(st.p50, 3)} | ${fmt(st.p99, 3)} | ${fmtPct(st.lost)} | ${cpu} | ${fmtInt(st.rss)} | ${ratios.join(" | ")} | ${fmtInt(st.sat)} | ${fmtCpu(st.satCpu)} |`);
@@ -108,13 +111,17 @@ const versions = [
 const method = [
   `Each server runs on CPU ${meta.server_cpu}, dnsperf (and the HTTP origins) on CPU ${meta.load_cpu}; every server is up for the whole run, and each scenario measures them in turn, the order rotating each round. Figures are medians over ${meta.rounds} round${meta.rounds === "1" ? "" : "s"}.`,
   `**p50, p99, lost, CPU and RSS** come from dnsperf at a fixed ${Number(meta.rate).toLocaleString("en-US")} queries/s for ${meta.duration} s (${meta.clients} UDP sockets; ${meta.tcp_clients} TCP connections): well below every server's saturation, so that CPU per query compares the work per answer, not who batches best when overloaded. Latencies are dnsperf's per query (\`-v\`); lost is the share of queries not answered within 2 s.`,
-  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run. **÷ X** is this row's CPU per query over X's in the same scenario.`,
+  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run. **÷ X** is this row's CPU per query over X's in the same scenario, at the fixed rate and, in parentheses, saturated.`,
   Number(meta.sat_duration) > 0
-    ? `**Saturated**: dnsperf unthrottled, ${meta.clients} UDP sockets (${meta.tcp_clients} TCP connections) and ${meta.outstanding} queries outstanding, for ${meta.sat_duration} s, and the CPU per query over that run. dnsperf has one core too: the fastest servers are limited by it, so compare saturated qps only where it is well below the bare responder's. CPU per query falls as the rate rises (each wake-up of an idle server costs the same, however few queries it finds), which is why the ratios are taken at the fixed rate, the same for all.`
+    ? `**Saturated**: dnsperf unthrottled, ${meta.clients} UDP sockets (${meta.tcp_clients} TCP connections) and ${meta.outstanding} queries outstanding, for ${meta.sat_duration} s, and the CPU per query over that run. dnsperf has one core too: the fastest servers are limited by it, so compare saturated qps only where it is well below the bare responder's. CPU per query falls as the rate rises: each wake-up of a waiting server costs about the same however few queries it finds, and on this VM that cost (tens of µs: compare the bare responder's two CPU columns) is most of the CPU per query at the fixed rate, which brings the fixed-rate ratios towards 1. The saturated ratios show the work per answer once wake-ups are shared by many queries; the fixed-rate ones, what a server costs at a load it handles with room to spare.`
     : `Saturated qps were not measured (--sat-duration 0).`,
   `The zone is the same for all (\`scripts/bench-zones/\`): the load-balanced name steers by geo over three pools (their HTTP origins, 127.0.1.1, 127.0.2.1 and 127.0.3.1, are started by the bench and monitored every 10 s by each server); proximity picks the nearest of the same pools. gslb locates clients with geoip-lite (its default); gdnsd and PowerDNS with a MaxMind-format database that \`scripts/bench-data.mjs\` makes from the same geoip-lite data. The ECS subnets are distinct /24s drawn uniformly from the address space that data locates, so most are American, as real traffic is. Every server's answers for German, Japanese, American and Brazilian subnets are checked with dig before measuring.`,
   `Caches: at ${Number(meta.rate).toLocaleString("en-US")} queries/s the 10,000 subnets and the 10,000 NXDOMAIN names come round every ${(10000 / Number(meta.rate)).toFixed(0)} s, so a server that caches answers per subnet or name (PowerDNS's packet cache, 20 s; gdnsd precomputes its map) answers most of them from memory; lb1m never repeats a subnet for a server.`,
 ];
+if (meta.load) {
+  const [a, b] = meta.load.split(" ");
+  method.push(`Load average (1 minute) ${a} when the measurements began and ${b} when they ended, on ${meta.nproc} cores. The bench itself accounts for up to about 2 (dnsperf and the server measured); more means other work shared the machine, and the figures are noisier for it.`);
+}
 for (const [k, v] of Object.entries(meta)) if (k.startsWith("note.")) method.push(`⚠ ${v}`);
 
 const out = [
