@@ -34,16 +34,24 @@ export const NOWHERE: Location = located({ country: null, subdivision: null, reg
 
 /** Blocks located alike: /24 for IPv4, /48 for IPv6 (also the ECS scope announced for them). */
 export const BLOCK_BITS = { 4: 24, 6: 48 } as const;
+const PLACES_KEPT = 20_000;
 
 export class Locator {
   private readonly networks: readonly Network[];
-  /** One Location per (place, bits) and per (network, bits): made once, shared by every client there. */
-  private readonly byPlace = new Map<number, Location>();
+  /**
+   * One Location per (place, bits) and per (network, bits), shared by every client there. Bounded:
+   * a million subnets reach ~160,000 places, and a Location is a few hundred bytes; past the bound
+   * the map starts over (the answer cache keys on the Location's class strings, not its identity).
+   */
+  private byPlace = new Map<number, Location>();
   private readonly byNetwork = new Map<string, Location>();
   private readonly scratch = Buffer.alloc(16);
 
+  private readonly geoVia: Location["via"];
+
   constructor(networks: readonly Network[], private readonly geo: GeoProvider | null) {
     this.networks = sortNetworks([...networks]);
+    this.geoVia = Object.freeze({ kind: "geoip" as const, provider: geo?.name ?? "" });
   }
 
   /** Locate an address given as text, known to `prefix` bits (tools and tests; queries use locateBytes). */
@@ -91,8 +99,9 @@ export class Locator {
       const g = place < 0 ? null : this.geo!.describe(place);
       found = g === null ? located({ ...NOWHERE, bits }) : located({
         country: g.country, subdivision: g.subdivision, region: regionOf(g.country, g.subdivision),
-        latitude: g.latitude, longitude: g.longitude, via: Object.freeze({ kind: "geoip" as const, provider: this.geo!.name }), bits,
+        latitude: g.latitude, longitude: g.longitude, via: this.geoVia, bits,
       });
+      if (this.byPlace.size >= PLACES_KEPT) this.byPlace = new Map();
       this.byPlace.set(key, found);
     }
     return found;
