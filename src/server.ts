@@ -3,88 +3,14 @@
 // with `workers` > 1, control here and answering in worker processes (server/cluster.ts).
 // A query's path: transport (udp.ts / tcp.ts) → Responder.respond (decode → lookup → steer → encode) → transport.
 
-import type { DirLoad } from "./config/load.js";
-import type { Logger } from "./log/logger.js";
-import type { ChaosIdentity } from "./query/respond.js";
-import type { RrlOptions, RrlStats } from "./query/rrl.js";
-import type { TcpOptions, TcpStats } from "./transport/tcp.js";
-import { formatListen, type ListenAddress } from "./transport/types.js";
-import type { ZoneSet } from "./zone/zoneset.js";
-import type { HealthTable } from "./health/table.js";
-import type { Balancing } from "./balancing/model.js";
+import { formatListen } from "./transport/types.js";
 import { startControl } from "./server/control.js";
-import { startAnswering, VERSION, type Answering, type AnswerStats } from "./server/answering.js";
-import { startCluster } from "./server/cluster.js";
+import { startAnswering, VERSION, type Answering } from "./server/answering.js";
+import { startCluster, WorkerStartError } from "./server/cluster.js";
+import type { RunningServer, ServerOptions } from "./server/types.js";
 
-export { VERSION };
-
-export interface ServerOptions {
-  readonly zonesDir: string;
-  readonly listen: readonly ListenAddress[];
-  readonly logger: Logger;
-  /** Log level for answering workers (they log on their own): the logger's level by default. */
-  readonly logLevel?: string;
-  readonly udpSize?: number;
-  /** NSID payload; null disables NSID. Default: the host name. */
-  readonly nsid?: Buffer | null;
-  /** CHAOS answers; null refuses CHAOS queries. */
-  readonly chaos?: ChaosIdentity | null;
-  /** Fraction of queries logged, 0 (default) to 1. */
-  readonly logQueries?: number;
-  /** Reload when a file in zonesDir changes (default true). */
-  readonly watch?: boolean;
-  readonly tcp?: Partial<TcpOptions>;
-  /** Cookie secret (16 bytes); random by default. Set it to share cookies across servers (RFC 9018). */
-  readonly cookieSecret?: Buffer;
-  /** Reuse whole replies to repeated client-independent queries (default true). */
-  readonly packetCache?: boolean;
-  /** Reuse load-balanced answers per query shape and location class while health holds (default true). */
-  readonly answerCache?: boolean;
-  /** A MaxMind-format database to locate clients with, instead of geoip-lite's bundled data. */
-  readonly geoipMmdb?: string;
-  /** Origin health (tests and, with issue 4, the monitors write it). */
-  readonly health?: HealthTable;
-  /** How origins not yet checked count: "up" (default) or "down". */
-  readonly unknownHealth?: "up" | "down";
-  /** Random source for random steering (tests fix it; one process only). */
-  readonly random?: () => number;
-  /** Run the zones' monitors (default true; tests that set health by hand turn them off). */
-  readonly monitors?: boolean;
-  /** Probes in flight at most (default DEFAULT_PROBE_CONCURRENCY). */
-  readonly probeConcurrency?: number;
-  /** CPUs the prober process may use (a taskset list), e.g. "1" to keep it off the DNS server's core. */
-  readonly proberCpus?: string;
-  /** Response rate limiting over UDP (query/rrl.ts); rate 0 (the default) is off. */
-  readonly rrl?: Partial<RrlOptions>;
-  /** Answering processes: 1 (default) answers in this process; more start workers (server/cluster.ts). */
-  readonly workers?: number;
-}
-
-export interface RunningServer {
-  /** Addresses actually bound (port 0 resolved), UDP and TCP alike. */
-  readonly addresses: readonly ListenAddress[];
-  /** Reread the zones directory now; a file that fails keeps its last good version. */
-  reload(): DirLoad;
-  zones(): ZoneSet;
-  /** Each zone's load balancing, by origin. */
-  balancing(): ReadonlyMap<string, Balancing>;
-  /** What the TCP defences did, over every listener (refusals, timeouts, drops, bytes waiting now). */
-  tcpStats(): TcpStats;
-  /** Responses rate limiting truncated or dropped. */
-  rrlStats(): RrlStats;
-  /** Load-balanced answers reused for clients of the same location class, and kept for reuse. */
-  answerStats(): AnswerStats;
-  readonly health: HealthTable;
-  /** The prober process now (SCHED_IDLE, confined to `proberCpus` when given; restarted if it dies). */
-  readonly proberPid: number | undefined;
-  /** Answering worker processes now (empty with one process). */
-  readonly workerPids: readonly number[];
-  /** Each answering worker: its pid, the configuration version it has applied, queries it handled (reported every 0.5 s). */
-  workers(): { readonly pid: number; readonly version: number; readonly queries: number }[];
-  /** The configuration version: +1 on every load (workers report the one they have applied). */
-  readonly version: number;
-  close(): Promise<void>;
-}
+export { VERSION, WorkerStartError };
+export type { RunningServer, ServerOptions };
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if ((options.workers ?? 1) > 1) return startCluster(options);

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
-import { startServer, VERSION } from "../server.js";
+import { startServer, VERSION, WorkerStartError } from "../server.js";
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
 import { parseFlags, parseInteger, parseListen, parseNumber, UsageError } from "./args.js";
@@ -156,7 +156,7 @@ export async function serve(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    if (err instanceof ListenError || (err instanceof Error && err.message.startsWith("--geoip-mmdb"))) {
+    if (err instanceof ListenError || err instanceof WorkerStartError || (err instanceof Error && err.message.startsWith("--geoip-mmdb"))) {
       process.stderr.write(`gslb: ${err.message}\n`);
       return 1;
     }

@@ -14,7 +14,7 @@ import type { RrlStats } from "../query/rrl.js";
 import type { TcpStats } from "../transport/tcp.js";
 import { formatListen, type ListenAddress } from "../transport/types.js";
 import { ZoneSet } from "../zone/zoneset.js";
-import type { RunningServer, ServerOptions } from "../server.js";
+import type { RunningServer, ServerOptions } from "./types.js";
 import { startControl } from "./control.js";
 import { VERSION, type AnswerStats } from "./answering.js";
 import type { FromWorker, ToWorker, WorkerStart } from "./messages.js";
@@ -36,6 +36,9 @@ const HEALTHY_RUN_MS = 60_000;
 /** Longest a worker gets to start (GeoIP table, zones, sockets) before start-up fails. */
 const START_TIMEOUT_MS = 60_000;
 
+/** A worker could not start (a port in use, a GeoIP file missing): the message says why, in one line. */
+export class WorkerStartError extends Error {}
+
 interface Slot {
   worker: Worker | null;
   startedAt: number;
@@ -50,6 +53,8 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   const n = options.workers!;
   let version = 0;
   let closing = false;
+  /** Set once every worker answered: from then on, a worker that dies is started again. */
+  let running = false;
   const slots: Slot[] = Array.from({ length: n }, () => ({ worker: null, startedAt: 0, restartDelay: RESTART_MIN_MS, stats: null, version: -1 }));
   // A worker may die between the check and the send: its exit handler deals with it, not a throw here.
   const tell = (w: Worker, m: ToWorker) => { if (w.isConnected()) w.send(m, undefined, () => {}); };
@@ -109,13 +114,14 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
         resolve();
       } else if (m.t === "stats") slot.stats = m;
       else if (m.t === "loaded") slot.version = m.version;
-      else if (m.t === "failed") { clearTimeout(timer); reject(new Error(m.message)); }
+      else if (m.t === "failed") { clearTimeout(timer); reject(new WorkerStartError(m.message)); }
     });
     worker.on("exit", (code, signal) => {
       clearTimeout(timer);
       if (slot.worker === worker) { slot.worker = null; slot.stats = null; }
       if (closing) return;
       reject(new Error(`worker ${index} exited during start-up (code ${code}, signal ${signal})`));
+      if (!running) return;
       if (Date.now() - slot.startedAt > HEALTHY_RUN_MS) slot.restartDelay = RESTART_MIN_MS;
       log.error({ worker: index, pid: worker.process.pid, code, signal, restartInMs: slot.restartDelay }, "worker died: starting it again");
       const delay = slot.restartDelay;
@@ -157,6 +163,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     await control.close();
     throw err;
   }
+  running = true;
   log.info({ listen: addresses.map(formatListen), workers: n, zones: zoneSet.zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
 
   const sum = <T extends object>(zero: T, pick: (s: NonNullable<Slot["stats"]>) => T): T => {
