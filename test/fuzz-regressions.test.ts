@@ -1,11 +1,16 @@
-// Failures scripts/fuzz found (issue 9 §4), each kept as a case against a real server on loopback.
-// Every test names the fuzz case it came from (scripts/fuzz --seed S --replay INDEX makes it again).
+// Failures scripts/fuzz and scripts/soak found (issue 9 §4), each kept as a case against a real
+// server on loopback. A fuzz case names its index (scripts/fuzz --seed S --replay INDEX makes it again).
 
+import { spawn } from "node:child_process";
+import dgram from "node:dgram";
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeQuery } from "./support/client.js";
-import { startTestServer, type TestServer } from "./support/server.js";
+import { makeQuery, udpExchange } from "./support/client.js";
+import { sampleZone, startTestServer, type TestServer } from "./support/server.js";
 import { richZone } from "./support/zones.js";
 
 let t: TestServer;
@@ -61,5 +66,42 @@ describe("TCP half-close (fuzz seed 1, cases 48, 100, 1437, ...: 'half-close')",
     const partial = await halfClose(t.port, Buffer.from([0, 40, 1, 2, 3]));
     expect(partial).toHaveLength(0);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("gslb serve with monitored pools (found by scripts/soak)", () => {
+  it("stays up and serves: it used to exit silently, code 0, while its prober process loaded", async () => {
+    // Before the fix, the first round of checks waited for the prober's "ready" with nothing
+    // holding the event loop (the prober and its timer unref'd, no socket open yet): the process
+    // ended at once, before it served anything, whenever a pool had a monitor.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-regress-"));
+    const port = await new Promise<number>((resolve) => {
+      const s = dgram.createSocket("udp4");
+      s.bind(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+    });
+    const zone = Object.assign(sampleZone(), {
+      // Nothing listens on port 9 of 127.0.0.101: the origin is found down at once.
+      monitors: { hc: { type: "tcp", port: 9, interval: 5, timeout: 1, retries: 0 } },
+      pools: { main: { origins: [{ name: "a", address: "127.0.0.101" }], monitor: "hc" }, backup: { origins: [{ name: "b", address: "127.0.0.110" }] } },
+      load_balancers: { app: { default_pools: ["main"], fallback_pool: "backup" } },
+      networks: {},
+    });
+    fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(zone));
+    const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
+    const proc = spawn(process.execPath, [main, "serve", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], { stdio: "ignore" });
+    let exited: number | null | undefined;
+    proc.on("exit", (code) => { exited = code; });
+    try {
+      let reply: Buffer | null = null;
+      for (let i = 0; i < 60 && reply === null && exited === undefined; i++) {
+        reply = await udpExchange(port, makeQuery("app.lb.example.com"), { timeoutMs: 200 });
+      }
+      expect(exited).toBeUndefined();
+      // The origin is down: the fallback answers.
+      expect(dnsPacket.decode(reply!).answers!.map((a: any) => a.data)).toEqual(["127.0.0.110"]);
+    } finally {
+      proc.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

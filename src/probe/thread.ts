@@ -179,8 +179,12 @@ export class ProberThread {
 
   async firstRound(deadlineMs: number): Promise<void> {
     const id = this.nextRound++;
-    // The deadline counts from the prober being loaded; loading itself is bounded too.
-    await Promise.race([this.ready, new Promise((r) => setTimeout(r, STARTUP_MAX_MS).unref())]);
+    // The deadline counts from the prober being loaded; loading itself is bounded too. This timer
+    // is not unref'd: at start-up (no socket open yet, the prober unref'd) it is all that keeps
+    // the server's process alive while the prober loads.
+    let startup: NodeJS.Timeout | undefined;
+    await Promise.race([this.ready, new Promise((r) => { startup = setTimeout(r, STARTUP_MAX_MS); })]);
+    clearTimeout(startup);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.rounds.delete(id); resolve(); }, deadlineMs + 500);
       this.rounds.set(id, () => { clearTimeout(timer); resolve(); });
