@@ -329,8 +329,10 @@ let gcWaiter = null;
 function startServer(extra = []) {
   writeFuzzZones(zonesDir, ROOT);
   const args = ["--expose-gc", "--import", path.join(ROOT, "scripts/lib/gc-hook.mjs"), path.join(ROOT, "dist/cli/main.js"), "serve", "--zones", zonesDir,
-    "--listen", `127.0.0.1:${opts.port}`, "--listen", `[::1]:${opts.port}`, "--log-level", "warn", "--no-monitors", ...extra];
+    "--listen", `127.0.0.1:${opts.port}`, "--listen", `[::1]:${opts.port}`, "--log-level", process.env.FUZZ_LOG_LEVEL ?? "warn", "--no-monitors", ...extra];
   server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Whatever ends this driver, the server goes with it.
+  process.on("exit", () => { if (!serverExit) server.kill("SIGKILL"); });
   server.on("exit", (code, signal) => { serverExit = { code, signal, at: new Date().toISOString() }; });
   for (const stream of [server.stdout, server.stderr]) {
     let buf = "";
@@ -348,6 +350,7 @@ function onServerLine(line) {
   let j;
   try { j = JSON.parse(line); } catch { if (serverLog.text.length < 200) serverLog.text.push(line); return; }
   if (j.gcHook) { gcWaiter?.(j); gcWaiter = null; return; }
+  if (j.msg === "stopped") serverLog.text.push(`(the server logged "stopped" at ${j.time}: it was sent SIGTERM or SIGINT)`);
   if (j.level >= 50) { if (serverLog.errors.length < 200) serverLog.errors.push(j); }
   else if (j.level >= 40) serverLog.warn.set(j.msg, (serverLog.warn.get(j.msg) ?? 0) + 1);
 }
@@ -778,7 +781,7 @@ async function tcpFloodChild() {
   const burst = Buffer.concat(Array.from({ length: 500 }, () => q));
   const sockets = [];
   for (let i = 0; i < 1200; i++) {
-    const s = net.connect({ host: "127.0.0.1", port, localAddress: `127.4.${i >> 8}.${(i & 255) + 1}` });
+    const s = net.connect({ host: "127.0.0.1", port, localAddress: `127.4.${Math.floor(i / 250)}.${(i % 250) + 1}` });
     let got = 0, acc = 0;
     s.on("error", () => {});
     s.on("close", () => { if (running && got === 0) refused++; });
@@ -827,6 +830,7 @@ async function overload() {
   while (!(await udpOnce(CANARY_UDP, { timeoutMs: 300 }))) if (serverExit) throw new Error("server exited");
   console.log(`UDP: a flood from 16 sockets as fast as one process sends, for ${opts.seconds} s`);
   const udpOk = await overloadRound(false);
+  if (serverExit) return false;
   console.log(`\nTCP: 1,200 connections (the cap is 1,000), each pipelining 500 queries a round and reading, for ${opts.seconds} s`);
   const tcpOk = await overloadRound(true);
   return udpOk && tcpOk;
@@ -839,7 +843,11 @@ async function overloadRound(tcp) {
   console.log(`before: canary p50 ${pct(base, 0.5).toFixed(2)} ms p99 ${pct(base, 0.99).toFixed(2)} ms; RSS ${MiB(before.rss)} MiB heap ${MiB(before.heapUsed)} MiB (after GC)`);
   const ticks0 = cpuTicks();
   const child = fork(fileURLToPath(import.meta.url), ["--flood-child", "--port", String(opts.port), ...(tcp ? ["--tcp-flood"] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const result = new Promise((res) => child.on("message", res));
+  const result = new Promise((res) => {
+    child.on("message", res);
+    child.on("exit", (code) => res({ sent: 0, replies: 0, refused: 0, afterStop: 0, drainMs: 0, childExit: code }));
+  });
+  child.on("error", () => {});
   await sleep(500);
   const during = [], rss = [];
   let lost = 0;
@@ -851,7 +859,7 @@ async function overloadRound(tcp) {
     await sleep(50);
   }
   const cpu = (cpuTicks() - ticks0) / 100 / ((Date.now() - t0 + 500) / 1000);
-  child.send("stop");
+  if (child.connected) child.send("stop");
   const stopped = now();
   // Recovery: the first canary after the flood stops, and the time until one comes back fast.
   const after = [];
@@ -863,7 +871,11 @@ async function overloadRound(tcp) {
   }
   clearInterval(rssTimer);
   const flood = await result;
-  const end = await gcMemory();
+  const end = serverExit ? null : await gcMemory();
+  if (end === null) {
+    console.log(`SERVER ${serverExit ? `EXITED ${JSON.stringify(serverExit)}` : "did not answer the memory signal"}; last output:\n${serverLog.text.slice(-20).join("\n")}\n${serverLog.errors.slice(-5).map((e) => JSON.stringify(e)).join("\n")}`);
+    return false;
+  }
   const seconds = opts.seconds + 0.5;
   if (tcp) console.log(`flood: ${(flood.sent / seconds).toFixed(0)} queries/s sent for ${seconds.toFixed(1)} s, ${(flood.replies / seconds).toFixed(0)} replies/s, ${flood.refused} connections refused, server CPU ${(cpu * 100).toFixed(0)}%; tcp stats ${JSON.stringify(serverLog.warn.size ? Object.fromEntries(serverLog.warn) : {})}`);
   else console.log(`flood: ${(flood.sent / seconds).toFixed(0)} queries/s sent for ${seconds.toFixed(1)} s, ${(flood.replies / seconds).toFixed(0)} replies/s (${((1 - flood.replies / flood.sent) * 100).toFixed(1)}% dropped), server CPU ${(cpu * 100).toFixed(0)}%`);
@@ -876,7 +888,8 @@ async function overloadRound(tcp) {
   const rssGrowth = Math.max(...rss) - before.rss;
   // UDP holds nothing per query; TCP holds at most a read and a bounded reply queue per connection, and 1,000 connections.
   const rssBound = tcp ? 256 : 64;
-  const ok = !serverExit && rssGrowth < rssBound * 1048576 && end.heapUsed - before.heapUsed < 16 * 1048576 && flood.drainMs < 2000 && recoveredMs !== null && recoveredMs < flood.drainMs + 500;
+  if (flood.childExit !== undefined) console.log(`the flooding process ended early (exit ${flood.childExit}): this round proves nothing`);
+  const ok = flood.childExit === undefined && !serverExit && rssGrowth < rssBound * 1048576 && end.heapUsed - before.heapUsed < 16 * 1048576 && flood.drainMs < 2000 && recoveredMs !== null && recoveredMs < flood.drainMs + 500;
   console.log(`=> ${ok ? "PASS" : "FAIL"}: RSS +${MiB(rssGrowth)} MiB during the flood (bound ${rssBound}), backlog drained in ${flood.drainMs.toFixed(0)} ms (bound 2000), canary fast ${recoveredMs?.toFixed(0)} ms after the stop (bound: the drain + 500)`);
   return ok;
 }
