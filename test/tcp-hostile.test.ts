@@ -4,7 +4,7 @@
 import net from "node:net";
 import dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeQuery, tcpExchange } from "./support/client.js";
+import { makeQuery, tcpExchange, udpExchange } from "./support/client.js";
 import { richZone } from "./support/zones.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -47,6 +47,33 @@ describe("hostile TCP clients", () => {
       s.destroy();
     }
     expect(t.server.tcpStats().messageTimeouts).toBeGreaterThanOrEqual(1);
+  });
+
+  it("60 clients that announce 65,535 bytes and send them a byte every 10 ms are all closed at the message deadline; UDP is answered meanwhile", async () => {
+    // The dribble of issue 9 §4 (scripts/soak runs it at length): each byte is a read and a copy.
+    const before = t.server.tcpStats().messageTimeouts;
+    const sockets = await Promise.all(Array.from({ length: 60 }, (_, i) => connect(`127.0.4.${i + 1}`)));
+    const closed = Promise.all(sockets.map((s) => closedWithin(s, 3000)));
+    const drips = sockets.map((s) => {
+      s.write(Buffer.from([0xff, 0xff]));
+      return setInterval(() => { if (!s.destroyed) s.write(Buffer.from([0])); }, 10);
+    });
+    try {
+      const udp: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = Date.now();
+        expect(await udpExchange(t.port, makeQuery("ns1.lb.example.com"))).not.toBeNull();
+        udp.push(Date.now() - t0);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      // Deadline 600 ms here; all 60 gone well within 1.5 s of connecting, and none of them by their own doing.
+      expect(Math.max(...(await closed))).toBeLessThan(1500);
+      expect(t.server.tcpStats().messageTimeouts - before).toBe(60);
+      expect(Math.max(...udp)).toBeLessThan(250);
+    } finally {
+      for (const d of drips) clearInterval(d);
+      for (const s of sockets) s.destroy();
+    }
   });
 
   it("caps connections per client address; other clients are still served", async () => {

@@ -179,9 +179,9 @@ export class ProberThread {
 
   async firstRound(deadlineMs: number): Promise<void> {
     const id = this.nextRound++;
-    // The deadline counts from the prober being loaded; loading itself is bounded too.
-    // A timer that keeps the process alive meanwhile: the prober's process and channel are
-    // unref'd, and nothing else is pending before the sockets open (`gslb serve` used to exit 0 here).
+    // The deadline counts from the prober being loaded; loading itself is bounded too. This timer
+    // is not unref'd: at start-up (no socket open yet, the prober unref'd) it is all that keeps
+    // the server's process alive while the prober loads.
     let startup: NodeJS.Timeout | undefined;
     await Promise.race([this.ready, new Promise((r) => { startup = setTimeout(r, STARTUP_MAX_MS); })]);
     clearTimeout(startup);

@@ -83,7 +83,8 @@ export function listenTcp(
   const open = new Set<net.Socket>();
   const perClient = new Map<string, number>();
   const stats: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
-  const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+  // allowHalfOpen: a client that half-closes after its queries still gets their answers (see serveConnection).
+  const server = net.createServer({ noDelay: true, pauseOnConnect: false, allowHalfOpen: true }, (socket) => {
     const client = socket.remoteAddress ?? "";
     const count = perClient.get(client) ?? 0;
     if (count >= options.maxConnectionsPerClient) {
@@ -194,6 +195,8 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
   const overBound = () => bytes > options.maxPendingWriteBytes || replies > options.maxPendingReplies || (bytes > 0 && stats.pendingBytes > options.maxTotalPendingBytes);
   /** Waiting for a turn (see takeTurn) or for its reply budget: reading is paused meanwhile. */
   let deferred = false;
+  /** The client has half-closed (FIN received). */
+  let ended = false;
   // Reply bytes this connection may still be sent now: refilled at maxReplyBytesPerSecond.
   let allowance = options.maxReplyBytesPerSecond;
   let refilledAt = performance.now();
@@ -262,7 +265,16 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
       if (deferred || framer.unread > 0) socket.pause();
       else socket.resume();
     }
+    // The client has half-closed and every query it sent is answered: close our side too.
+    if (ended && !deferred && framer.unread === 0 && !socket.writableEnded) socket.end();
   };
+
+  // A FIN comes as "end" even while reading is paused, possibly before queries already received
+  // are answered (deferred to a later turn or by the reply budget): they are answered first.
+  socket.once("end", () => {
+    ended = true;
+    if (!deferred) answer();
+  });
 
   socket.on("data", (chunk: Buffer) => {
     framer.push(chunk);
