@@ -153,8 +153,9 @@ async function soak(work, zonesDir, children) {
   const serverLog = { errors: [], warn: new Map(), text: [], transitions: [], zoneErrors: 0 };
   let gcWaiter = null;
   let serverExit = null;
-  const server = spawn(process.execPath, ["--expose-gc", "--import", path.join(ROOT, "scripts/lib/gc-hook.mjs"), path.join(ROOT, "dist/cli/main.js"), "serve",
-    "--zones", zonesDir, "--listen", `127.0.0.1:${opts.port}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"] });
+  // One process (--workers 1): the one whose RSS and heap are watched answers everything.
+  const server = spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=2", "--import", path.join(ROOT, "scripts/lib/gc-hook.mjs"), path.join(ROOT, "dist/cli/main.js"), "serve",
+    "--workers", "1", "--zones", zonesDir, "--listen", `127.0.0.1:${opts.port}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(server);
   server.on("exit", (code, signal) => { serverExit = { code, signal, at: Date.now() }; console.log(`SERVER EXITED: ${JSON.stringify(serverExit)}`); });
   for (const stream of [server.stdout, server.stderr]) {
