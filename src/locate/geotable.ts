@@ -44,7 +44,20 @@ export class GeoTable implements GeoProvider {
     private readonly starts6lo: Uint32Array,
     private readonly places6: Int32Array,
     private readonly places: Places,
-  ) {}
+  ) {
+    // By the top 16 bits of an IPv4 address: the first entry at or after that /16. A lookup then
+    // searches one /16's few entries (39 on average), in one or two cache lines, instead of
+    // 21 steps across 11 MB: with a million different clients, memory latency was the cost.
+    this.index4 = new Uint32Array(65_537);
+    let e = 0;
+    for (let b = 0; b < 65_536; b++) {
+      while (e < starts4.length && starts4[e]! >>> 16 < b) e++;
+      this.index4[b] = e;
+    }
+    this.index4[65_536] = starts4.length;
+  }
+
+  private readonly index4: Uint32Array;
 
   /** Builds the table from the geoip-lite package's data directory (default: the installed package's). */
   static fromGeoipLite(dataDir?: string): GeoTable {
@@ -69,7 +82,7 @@ export class GeoTable implements GeoProvider {
     if (family === 4) {
       const ip = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
       for (const [lo, hi] of PRIVATE4) if (ip >= lo && ip <= hi) return NO_PLACE;
-      const i = lastAtOrBelow(this.starts4, ip);
+      const i = this.lastAtOrBelow4(ip);
       return i < 0 ? NO_PLACE : this.places4[i]!;
     }
     const hi = bytes.readUInt32BE(0);
@@ -86,6 +99,21 @@ export class GeoTable implements GeoProvider {
     return found < 0 ? NO_PLACE : this.places6[found]!;
   }
 
+  /** The last IPv4 entry starting at or before `ip`, or -1: searched within its /16 (index4). */
+  private lastAtOrBelow4(ip: number): number {
+    const hi = ip >>> 16;
+    // Entries of this /16 are [index4[hi], index4[hi + 1]); the one before them covers its start.
+    let a = this.index4[hi]!;
+    let b = this.index4[hi + 1]! - 1;
+    let found = a - 1;
+    const starts = this.starts4;
+    while (a <= b) {
+      const m = (a + b) >>> 1;
+      if (starts[m]! <= ip) { found = m; a = m + 1; } else b = m - 1;
+    }
+    return found;
+  }
+
   describe(place: number): GeoResult {
     const p = this.places;
     return { country: p.countries[p.country[place]!]!, subdivision: p.subdivisions[p.subdivision[place]!]!, latitude: p.lat[place]! / 10_000, longitude: p.lon[place]! / 10_000 };
@@ -97,17 +125,7 @@ export class GeoTable implements GeoProvider {
   }
 }
 
-/** The last index whose start is ≤ value, or -1. */
-function lastAtOrBelow(starts: Uint32Array, value: number): number {
-  let a = 0;
-  let b = starts.length - 1;
-  let found = -1;
-  while (a <= b) {
-    const m = (a + b) >>> 1;
-    if (starts[m]! <= value) { found = m; a = m + 1; } else b = m - 1;
-  }
-  return found;
-}
+
 
 /**
  * Places interned by (location record, latitude, longitude). A place is kept as three numbers

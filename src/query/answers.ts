@@ -105,19 +105,32 @@ interface Template {
   readonly truncated: boolean;
   readonly version: number;
   readonly rttVersion: number;
-  readonly explanation: Explanation;
+  readonly explanation: Explanation | undefined;
 }
 
 /** What every query of one shape shares: who answers it, and how a client is classed. */
 interface ShapeEntry {
-  readonly zone: string;
+  readonly zone: string | null;
   readonly question: Question;
+  /** For a load balancer's answer; null for a static one (health changes nothing, a reload clears it). */
+  readonly steered: Steering | null;
+  readonly templates: Map<string, Template>;
+}
+
+interface Steering {
   readonly balancing: Balancing;
   readonly locator: Locator;
   /** Located from the ECS subnet (else from the resolver's address). */
   readonly fromEcs: boolean;
   readonly reuse: Reuse;
-  readonly templates: Map<string, Template>;
+}
+
+/** A reply the full path made, offered for reuse. */
+export interface Keepable {
+  readonly zone: string | null;
+  readonly question: Question;
+  /** The load balancer's decision; null for a static answer. */
+  readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation } | null;
 }
 
 /** Versions of what answers depend on, read on every reuse. */
@@ -128,11 +141,11 @@ export interface Versions {
 
 export interface Reused {
   readonly bytes: Buffer;
-  readonly zone: string;
+  readonly zone: string | null;
   readonly question: Question;
   readonly rcode: number;
   readonly truncated: boolean;
-  readonly explanation: Explanation;
+  readonly explanation: Explanation | undefined;
 }
 
 export class AnswerCache {
@@ -156,15 +169,19 @@ export class AnswerCache {
     const cls = this.classOf(entry, query, shape, resolver);
     if (cls === null) return null;
     const t = entry.templates.get(cls);
-    if (t === undefined || t.version !== this.versions.version || (entry.reuse.rtt && t.rttVersion !== this.versions.rttVersion)) return null;
+    if (t === undefined) return null;
+    const s = entry.steered;
+    if (s !== null && (t.version !== this.versions.version || (s.reuse.rtt && t.rttVersion !== this.versions.rttVersion))) return null;
     this.stats.reused++;
-    const out = Buffer.allocUnsafe(t.bytes.length + shape.ecsLength);
-    t.bytes.copy(out, 0);
+    const n = t.bytes.length;
+    const out = Buffer.allocUnsafe(n + shape.ecsLength);
+    out.set(t.bytes, 0);
     out[0] = query[0]!;
     out[1] = query[1]!;
-    // The question as asked (letter case: resolvers using 0x20 check it), and the ECS address.
-    query.copy(out, 12, 12, shape.nameEnd);
-    if (shape.ecsLength > 0) query.copy(out, t.bytes.length, shape.ecsAt, shape.ecsAt + shape.ecsLength);
+    // The question as asked (letter case: resolvers using 0x20 check it), and the ECS address;
+    // byte loops: a few bytes each, where Buffer.copy's call costs more than the copy.
+    for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
+    for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
     return { bytes: out, zone: entry.zone, question: entry.question, rcode: t.rcode, truncated: t.truncated, explanation: t.explanation };
   }
 
@@ -172,20 +189,21 @@ export class AnswerCache {
    * Keep a reply made by the full path, when it may be reused: the template is the reply without
    * the trailing ECS address, checked to be exactly that (and the question an echo of the query's).
    */
-  keep(query: Buffer, shape: Shape, resolver: string, reply: Buffer, answer: {
-    zone: string; question: Question; balancing: Balancing; locator: Locator; reuse: Reuse; explanation: Explanation; versions: Versions;
-  }): void {
+  keep(query: Buffer, shape: Shape, resolver: string, reply: Buffer, answer: Keepable): void {
     const cut = reply.length - shape.ecsLength;
     if (cut < shape.nameEnd) return;
     if (shape.ecsLength > 0 && reply.compare(query, shape.ecsAt, shape.ecsAt + shape.ecsLength, cut, reply.length) !== 0) return;
     for (let i = 12; i < shape.nameEnd; i++) if ((reply[i]! | 0x20) !== (query[i]! | 0x20)) return;
+    const a = answer.steered;
+    const steered: Steering | null = a === null ? null : { balancing: a.balancing, locator: a.locator, fromEcs: a.explanation.locatedFrom === "ecs", reuse: a.reuse };
     let entry = this.shapes.get(shape.key);
-    if (entry === undefined || entry.balancing !== answer.balancing || entry.reuse.classOf !== answer.reuse.classOf || entry.reuse.rtt !== answer.reuse.rtt
-      || entry.fromEcs !== (answer.explanation.locatedFrom === "ecs")) {
+    const s = entry?.steered ?? null;
+    // A shape answered another way than before (a policy read differently after a rule change is a
+    // reload, which clears; this is the cheap guard): start the shape over.
+    if (entry === undefined || (s === null) !== (steered === null) || (s !== null && steered !== null
+      && (s.balancing !== steered.balancing || s.reuse.classOf !== steered.reuse.classOf || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
       if (this.shapes.size >= MAX_SHAPES) this.shapes = new Map();
-      entry = {
-        zone: answer.zone, question: answer.question, balancing: answer.balancing, locator: answer.locator, fromEcs: answer.explanation.locatedFrom === "ecs", reuse: answer.reuse, templates: new Map(),
-      };
+      entry = { zone: answer.zone, question: answer.question, steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
     }
     const cls = this.classOf(entry, query, shape, resolver);
@@ -193,26 +211,26 @@ export class AnswerCache {
     if (entry.templates.size >= MAX_CLASSES) entry.templates.clear();
     this.stats.kept++;
     entry.templates.set(cls, {
-      bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, version: answer.versions.version, rttVersion: answer.versions.rttVersion, explanation: answer.explanation,
+      bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0,
+      version: this.versions.version, rttVersion: this.versions.rttVersion, explanation: a?.explanation,
     });
   }
 
   /** The client's class under this shape's policy: located from the ECS subnet or the resolver, only if the class reads a location. */
   private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): string | null {
-    const classOf = entry.reuse.classOf;
-    if (classOf === EVERYWHERE) return "";
+    const s = entry.steered;
+    if (s === null || s.reuse.classOf === EVERYWHERE) return "";
     let location: Location;
-    if (entry.fromEcs) {
+    if (s.fromEcs) {
       if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
       const bytes = shape.ecsFamily === 1 ? this.v4 : this.v6;
-      bytes.fill(0);
-      query.copy(bytes, 0, shape.ecsAt, shape.ecsAt + shape.ecsLength);
-      location = entry.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
+      location = s.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
     } else {
       const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
       if (bytes === null) return null;
-      location = entry.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
+      location = s.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
     }
-    return classOf(location);
+    return s.reuse.classOf(location);
   }
 }

@@ -141,26 +141,34 @@ export class Responder {
   }
 
   private answerQuery(query: Buffer, peer: Peer): Buffer | null {
-    const key = this.options.packetCache !== false && query.length >= 12 && query.length <= CACHE_MAX_QUERY ? cacheKey(query, peer) : null;
+    // A plain query (answers.ts): its shape is the key of the answer cache. With ECS, every
+    // subnet's bytes differ, so the packet cache would only fill up: the answer cache keeps those
+    // replies with the address cut off, static and load-balanced alike.
+    const shape = this.answers !== null ? readShape(query, peer.transport === "tcp") : null;
+    const withEcs = shape !== null && shape.ecsFamily !== 0;
+    // A plain query's shape key is its bytes after the ID with the name in lower case: a hit gets
+    // the question's letter case back, like the answer cache's (other queries: the exact bytes).
+    const key = this.options.packetCache === false || withEcs || query.length < 12 || query.length > CACHE_MAX_QUERY ? null : shape !== null ? shape.key : cacheKey(query, peer);
     if (key !== null) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
         const out = Buffer.allocUnsafe(hit.bytes.length);
-        hit.bytes.copy(out);
+        out.set(hit.bytes, 0);
         out[0] = query[0]!;
         out[1] = query[1]!;
+        if (shape !== null) for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
         this.answeredBy = hit.zone;
         return this.emit(peer, hit.question, hit.rcode, hit.truncated, out, undefined);
       }
     }
-    // A load-balanced answer already made for this query's shape and client's location class.
-    const shape = this.answers !== null ? readShape(query, peer.transport === "tcp") : null;
+    // An answer already made for this query's shape and client's location class.
     if (shape !== null) {
       const hit = this.answers!.reuse(query, shape, peer.address);
       if (hit !== null) {
         this.answeredBy = hit.zone;
         if (this.onOutcome === null) return hit.bytes;
-        const explanation = { ...hit.explanation, clientAddress: hit.explanation.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address };
+        const e = hit.explanation;
+        const explanation = e === undefined ? undefined : { ...e, clientAddress: e.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address };
         return this.emit(peer, hit.question, hit.rcode, hit.truncated, hit.bytes, undefined, explanation);
       }
     }
@@ -198,14 +206,16 @@ export class Responder {
         const bytes = this.reply(peer, message, question, edns, result, undefined, steered.explanation);
         if (shape !== null && steered.reuse !== null && (edns === null || edns.clientCookie === null)) {
           this.answers!.keep(query, shape, peer.address, bytes, {
-            zone: this.answeredBy!, question, balancing, locator, reuse: steered.reuse, explanation: steered.explanation, versions: this.options.steering!.health,
+            zone: this.answeredBy, question, steered: { balancing, locator, reuse: steered.reuse, explanation: steered.explanation },
           });
         }
         return bytes;
       }
       const bytes = this.reply(peer, message, question, edns, result, undefined);
-      // Client-independent (no cookie): the same query bytes will always get these reply bytes.
+      // Client-independent (no cookie): the same query bytes will always get these reply bytes
+      // (with ECS: the same shape, with its own address echoed).
       if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question, this.answeredBy);
+      else if (withEcs && this.options.packetCache !== false) this.answers!.keep(query, shape, peer.address, bytes, { zone: this.answeredBy, question, steered: null });
       return bytes;
     } catch (err) {
       if (err instanceof FormatError) {

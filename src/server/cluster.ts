@@ -62,10 +62,12 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
 
   const control = await startControl(options, (load) => {
     version++;
-    zoneSet = new ZoneSet(load.zones);
+    zoneSet = null;
     broadcast({ t: "load", version, files: servedTexts(load) });
   });
-  let zoneSet = new ZoneSet(control.current().zones);
+  // Built only when asked (tools, tests): the primary answers no queries.
+  let zoneSet: ZoneSet | null = null;
+  const zones = () => (zoneSet ??= new ZoneSet(control.current().zones));
   const health = control.health;
   health.snapshot(); // from here on, changes are tracked for the workers
 
@@ -164,7 +166,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     throw err;
   }
   running = true;
-  log.info({ listen: addresses.map(formatListen), workers: n, zones: zoneSet.zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
+  log.info({ listen: addresses.map(formatListen), workers: n, zones: control.current().zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
 
   const sum = <T extends object>(zero: T, pick: (s: NonNullable<Slot["stats"]>) => T): T => {
     const out: Record<string, number> = { ...zero } as Record<string, number>;
@@ -174,7 +176,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   return {
     get addresses() { return addresses; },
     reload: () => control.reload(),
-    zones: () => zoneSet,
+    zones,
     balancing: () => control.current().balancing,
     tcpStats: () => sum({ refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 }, (s) => s.tcp),
     rrlStats: () => sum({ slipped: 0, dropped: 0 }, (s) => s.rrl),
