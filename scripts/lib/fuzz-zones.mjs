@@ -9,20 +9,12 @@ import path from "node:path";
 
 export function writeFuzzZones(dir, repoRoot) {
   const z = JSON.parse(fs.readFileSync(path.join(repoRoot, "zones/lb.example.com.json"), "utf8"));
-  Object.assign(z.records, {
-    alias: { CNAME: "mail" },
-    alias2: { CNAME: "alias" },
-    dangling: { CNAME: "nothing-here" },
+  // The integration tests' rich records (chains, a deep name, large RRsets, a wildcard), and more.
+  const rich = JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/rich-records.json"), "utf8")).records;
+  Object.assign(z.records, rich, {
     "to-other": { CNAME: "www.other.test." },
-    outside: { CNAME: "elsewhere.example.org." },
     "to-lb": { CNAME: "www" },
     "to-wild-lb": { CNAME: "x.app" },
-    "a.b.deep": { A: "192.0.2.7" },
-    big: { A: Array.from({ length: 40 }, (_, i) => `198.51.100.${i + 1}`) },
-    huge: { A: Array.from({ length: 100 }, (_, i) => `203.0.113.${i + 1}`) },
-    longtxt: { TXT: ["x".repeat(600)] },
-    host: { A: "192.0.2.33", AAAA: "2001:db8::33" },
-    "*.wild": { CNAME: "host" },
     srvhost: { SRV: [{ priority: 1, weight: 1, port: 443, target: "host" }, { priority: 2, weight: 1, port: 443, target: "mail" }] },
     ptr: { PTR: "host" },
   });
