@@ -144,9 +144,9 @@ export class HealthTable implements HealthSink, SlotResolver {
 
   // ------------------------------------------------------------------ mirroring (answering workers)
 
-  /** Every slot's health, and from now on track changes for drainChanges(). */
+  /** Every slot's health, and from now on track changes for drainChanges() (pending ones are kept: other followers still need them). */
   snapshot(): SlotHealth[] {
-    this.dirty = new Set();
+    this.dirty ??= new Set();
     return this.keys.map((key, slot) => [key, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!]);
   }
 
