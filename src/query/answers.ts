@@ -1,14 +1,15 @@
-// Load-balanced answers reused across clients. A steered answer depends on the query's shape
-// (name, type, flags, EDNS size and options: everything but the ID, the letter case and the ECS
-// address), on the client's location class (geo: country and region; proximity: coordinates;
-// off and failover: nothing), and on health. So the reply is encoded once per (shape, class) and
-// kept as a template with the ECS address cut off; a query of that shape from a client of that
-// class gets a copy with its ID, its question's letter case and its ECS address patched in, as
-// long as neither health nor the configuration has changed since (versions; cleared on reload).
+// Answers reused across clients. A load-balanced answer depends on the query's shape (name, type,
+// flags, EDNS size and options: everything but the ID, the letter case and the ECS address), on
+// the client's location class (geo: country and region; proximity: coordinates; off and failover:
+// nothing), and on health. So the reply is encoded once per (shape, class) and kept as a template
+// with the ECS address cut off; a query of that shape from a client of that class gets a copy with
+// its ID, its question's letter case and its ECS address patched in, as long as health has not
+// changed since (versions) and no reload has cleared the table. Static replies to queries with ECS
+// are kept the same way, one per shape (health changes nothing there).
 //
 // Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
-// last); anything else, and any answer that read the client itself (rules on the address, hash
-// steering) or drew random numbers, goes through the full path every time.
+// last, no cookie); anything else, and any answer that read the client itself (rules on the
+// address, hash steering) or drew random numbers, goes through the full path every time.
 
 import type { Balancing } from "../balancing/model.js";
 import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
