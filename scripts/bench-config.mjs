@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Data for scripts/bench-config: a large configuration and the queries to ask it.
 //
-//   node scripts/bench-config.mjs zones DIR [ZONES]    ZONES zone files (default 1,000), each with
-//        100 A records, 2 pools of 3 origins and 10 load balancers (geo over region_pools, ECS):
-//        1,000 zones, 100,000 records, 2,000 pools, 10,000 load balancers
+//   node scripts/bench-config.mjs zones DIR [ZONES] [ORIGINS]   ZONES zone files (default 1,000),
+//        each with 100 records, 2 pools and 10 load balancers (geo over region_pools, ECS): 1,000
+//        zones, 100,000 records, 2,000 pools, 10,000 load balancers. A pool has ORIGINS IPv4
+//        origins (default 1, as the sample zone's pools) and one IPv6 origin; with more than one,
+//        each answer draws a random origin by weight, and such answers are never reused
 //   node scripts/bench-config.mjs queries FILE NAME... dnsperf -B input: 100,000 A queries, each
 //        for one of the NAMEs (a name may hold {z} and {l}: a random zone and load balancer) with
 //        ECS from one of 10,000 pseudo-random public /24s
@@ -17,12 +19,16 @@ const zoneName = (i) => `z${String(i).padStart(4, "0")}.bench-scale.example`;
 
 if (cmd === "zones") {
   const zones = Number(rest[0] ?? 1000);
+  const origins = Number(rest[1] ?? 1);
   fs.mkdirSync(out, { recursive: true });
   for (let z = 0; z < zones; z++) {
     const records = { "@": { NS: ["ns1"] }, ns1: { A: ["192.0.2.53"] } };
     for (let r = 0; r < 98; r++) records[`r${r}`] = { A: [`198.51.${(z + r) & 255}.${r + 1}`] };
     const pool = (p) => ({
-      origins: [0, 1, 2].map((o) => ({ name: `o${o}`, address: `203.0.${(z * 2 + p) & 255}.${o + 1}` })),
+      origins: [
+        ...Array.from({ length: origins }, (_, o) => ({ name: `o${o}`, address: `203.0.${(z * 2 + p) & 255}.${o + 1}` })),
+        { name: "v6", address: `2001:db8:${z.toString(16)}::${p + 1}` },
+      ],
       latitude: p === 0 ? 50.1 : 38.9, longitude: p === 0 ? 8.7 : -77.0,
     });
     const lbs = {};

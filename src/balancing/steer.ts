@@ -58,7 +58,9 @@ export interface Steered {
 }
 
 export interface Reuse {
-  /** A client's class: clients of equal class get this answer (the same function for every query of this shape). */
+  /** The policy that classes clients: answers of one shape are classed alike while it stays. */
+  readonly policy: string;
+  /** A client's class: clients of equal class get this answer. */
   readonly classOf: (location: Location) => string;
   /** The answer read pools' RTT averages (dynamic_latency). */
   readonly rtt: boolean;
@@ -110,12 +112,14 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   // The location shown is the one the answer used (computed only when the policy needs it).
   const usedLocation = POLICIES[policy].usesLocation(settings);
   const clientSpecific = ruled.usedClient || origins?.usedSubnet === true;
-  const reuse = clientSpecific || draws > 0 ? null : {
-    classOf: pool.usedLocation ? POLICIES[policy].locationClass ?? CLIENT_SPECIFIC : EVERYWHERE,
+  const classify = POLICIES[policy].locationClass;
+  const reuse: Reuse | null = clientSpecific || draws > 0 || (pool.usedLocation && classify === undefined) ? null : {
+    policy,
+    classOf: pool.usedLocation ? (l: Location) => classify!(settings, l) : EVERYWHERE,
     rtt: POLICIES[policy].readsRtt === true,
   };
   return {
-    reuse: reuse?.classOf === CLIENT_SPECIFIC ? null : reuse,
+    reuse,
     records,
     explanation: {
       loadBalancer: lb.name, clientAddress: client.address, locatedFrom: client.fromEcs ? "ecs" : "resolver",
@@ -123,9 +127,6 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
     },
   };
 }
-
-/** A policy that reads the location but names no class for it: its answers are not reused. */
-const CLIENT_SPECIFIC = (): string => "";
 
 /**
  * The client (ECS subnet or resolver): its bytes as the decoder gave them (ECS, already masked), or

@@ -93,7 +93,7 @@ describe("Locator", () => {
     expect(calls).toEqual(["198.51.100.0", "198.51.101.0", "20010db8000100000000000000000000"]);
     // Same place, same bits: the same object (the answer cache keys on its classes).
     expect(a).toBe(b);
-    expect(a.area).toBe("JP|NEAS|24");
+    expect(a.point).toBe("35.7,139.7|24");
     expect(l.locate("198.51.100.0", 20)).not.toBe(a);
   });
 

@@ -22,11 +22,9 @@ export interface Location {
   /** How many leading bits of the address this location depends on (for the ECS scope). */
   readonly bits: number;
   /**
-   * Location classes, computed once when the Location is made: clients with equal keys get equal
-   * answers from the policies that read only these fields (geo: country and region; proximity:
-   * the coordinates), with the same ECS scope. The answer cache keys on them.
+   * The coordinates and bits as one key, computed once when the Location is made: proximity's
+   * location class (balancing/policies/proximity.ts), which the answer cache keys on.
    */
-  readonly area: string;
   readonly point: string;
 }
 
@@ -40,23 +38,17 @@ const RECENT_BITS = 16;
 
 export class Locator {
   private readonly networks: readonly Network[];
-  /**
-   * One Location per (place, bits) and per (network, bits), shared by every client there. Bounded:
-   * a million subnets reach ~160,000 places, and a Location is a few hundred bytes; past the bound
-   * the map starts over (the answer cache keys on the Location's class strings, not its identity).
-   */
-  private byPlace = new Map<number, Location>();
   private readonly byNetwork = new Map<string, Location>();
   private readonly scratch = Buffer.alloc(16);
-  /** Recently located IPv4 blocks: tag + 1 (0: empty) and the Location, by slot. */
-  private readonly recentTags = new Uint32Array(1 << RECENT_BITS);
-  private readonly recent: (Location | undefined)[] = new Array(1 << RECENT_BITS);
+  /** What every Locator on this GeoIP provider shares (one per process, not one per zone). */
+  private readonly shared: SharedGeo | null;
 
   private readonly geoVia: Location["via"];
 
   constructor(networks: readonly Network[], private readonly geo: GeoProvider | null) {
     this.networks = sortNetworks([...networks]);
     this.geoVia = Object.freeze({ kind: "geoip" as const, provider: geo?.name ?? "" });
+    this.shared = geo === null ? null : sharedFor(geo);
   }
 
   /** Locate an address given as text, known to `prefix` bits (tools and tests; queries use locateBytes). */
@@ -96,28 +88,32 @@ export class Locator {
     // lately are remembered in a direct-mapped table (a slot per hash of the block and the bits
     // known): a resolver's clients come from the same subnets again and again.
     const blockBits = Math.min(known, BLOCK_BITS[family]);
+    // Only without operator networks: theirs can lengthen the scope of a block, per zone.
+    const shared = this.shared;
     let slot = -1, tag = 0;
-    if (family === 4) {
+    if (family === 4 && shared !== null && this.networks.length === 0) {
       tag = ((((bytes[0]! << 16) | (bytes[1]! << 8) | bytes[2]!) << 5) | (blockBits - 1)) >>> 0;
       slot = Math.imul(tag, 0x9e3779b1) >>> (32 - RECENT_BITS);
-      if (this.recentTags[slot] === tag + 1) return this.recent[slot]!;
+      if (shared.recentTags[slot] === tag + 1) return shared.recent[slot]!;
     }
     const block = this.scratch.subarray(0, family === 4 ? 4 : 16);
     maskInto(bytes, blockBits, block);
     const bits = this.networks.length === 0 ? blockBits : this.scopeWithin(family, block, blockBits);
     const place = this.geo === null ? -1 : this.geo.place(family, block);
     const key = (place + 1) * 256 + bits;
-    let found = this.byPlace.get(key);
+    let found = shared?.byPlace.get(key);
     if (found === undefined) {
       const g = place < 0 ? null : this.geo!.describe(place);
       found = g === null ? located({ ...NOWHERE, bits }) : located({
         country: g.country, subdivision: g.subdivision, region: regionOf(g.country, g.subdivision),
         latitude: g.latitude, longitude: g.longitude, via: this.geoVia, bits,
       });
-      if (this.byPlace.size >= PLACES_KEPT) this.byPlace = new Map();
-      this.byPlace.set(key, found);
+      if (shared !== null) {
+        if (shared.byPlace.size >= PLACES_KEPT) shared.byPlace = new Map();
+        shared.byPlace.set(key, found);
+      }
     }
-    if (slot >= 0 && bits === blockBits) { this.recentTags[slot] = tag + 1; this.recent[slot] = found; }
+    if (slot >= 0) { shared!.recentTags[slot] = tag + 1; shared!.recent[slot] = found; }
     return found;
   }
 
@@ -134,9 +130,27 @@ export class Locator {
   }
 }
 
-/** A frozen Location with its class keys. */
-function located(l: Omit<Location, "area" | "point">): Location {
-  return Object.freeze({ ...l, area: `${l.country}|${l.region}|${l.bits}`, point: `${l.latitude},${l.longitude}|${l.bits}` });
+/**
+ * Per GeoIP provider: one Location per (place, bits), shared by every client there (bounded: a
+ * million subnets reach ~160,000 places, and a Location is a few hundred bytes; past the bound the
+ * map starts over: the answer cache keys on a Location's class strings, not its identity), and
+ * the IPv4 blocks located lately, in a direct-mapped table (tag + 1, 0 empty; and the Location).
+ */
+interface SharedGeo {
+  byPlace: Map<number, Location>;
+  readonly recentTags: Uint32Array;
+  readonly recent: (Location | undefined)[];
+}
+const sharedByProvider = new WeakMap<GeoProvider, SharedGeo>();
+function sharedFor(geo: GeoProvider): SharedGeo {
+  let s = sharedByProvider.get(geo);
+  if (s === undefined) sharedByProvider.set(geo, (s = { byPlace: new Map(), recentTags: new Uint32Array(1 << RECENT_BITS), recent: new Array(1 << RECENT_BITS) }));
+  return s;
+}
+
+/** A frozen Location with its class key. */
+function located(l: Omit<Location, "point">): Location {
+  return Object.freeze({ ...l, point: `${l.latitude},${l.longitude}|${l.bits}` });
 }
 
 /** `bytes` masked to `prefix` bits, written into `out` (same length). */

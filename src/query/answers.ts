@@ -21,9 +21,13 @@ const OPT = 41;
 const CLASS_IN = 1;
 const OPTION_NSID = 3;
 const OPTION_ECS = 8;
-/** Shapes kept, and classes kept per shape; past these the table starts over (bounded memory). */
-const MAX_SHAPES = 10_000;
-const MAX_CLASSES = 50_000;
+/**
+ * Shapes kept (a shape is about one load balancer name and type: 10,000 load balancers need
+ * 20,000), and replies kept in all (~250 bytes each: ~25 MB at most); past either bound the
+ * table starts over.
+ */
+const MAX_SHAPES = 50_000;
+const MAX_TEMPLATES = 100_000;
 
 /** Where a plain query's parts are, read without decoding it (null: not a plain query). */
 export interface Shape {
@@ -161,7 +165,11 @@ export class AnswerCache {
   /** Forget everything (a new configuration). */
   clear(): void {
     this.shapes = new Map();
+    this.templates = 0;
   }
+
+  /** Replies kept now, over every shape. */
+  private templates = 0;
 
   /** The reply for this query, if one of its shape and its client's class is kept and still valid. */
   reuse(query: Buffer, shape: Shape, resolver: string): Reused | null {
@@ -202,14 +210,20 @@ export class AnswerCache {
     // A shape answered another way than before (a policy read differently after a rule change is a
     // reload, which clears; this is the cheap guard): start the shape over.
     if (entry === undefined || (s === null) !== (steered === null) || (s !== null && steered !== null
-      && (s.balancing !== steered.balancing || s.reuse.classOf !== steered.reuse.classOf || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
-      if (this.shapes.size >= MAX_SHAPES) this.shapes = new Map();
+      && (s.balancing !== steered.balancing || s.reuse.policy !== steered.reuse.policy || (s.reuse.classOf === EVERYWHERE) !== (steered.reuse.classOf === EVERYWHERE) || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
+      if (entry !== undefined) this.templates -= entry.templates.size;
+      if (this.shapes.size >= MAX_SHAPES) this.clear();
       entry = { zone: answer.zone, question: answer.question, steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
     }
     const cls = this.classOf(entry, query, shape, resolver);
     if (cls === null) return;
-    if (entry.templates.size >= MAX_CLASSES) entry.templates.clear();
+    if (this.templates >= MAX_TEMPLATES) {
+      this.clear();
+      entry = { ...entry, templates: new Map() };
+      this.shapes.set(shape.key, entry);
+    }
+    if (!entry.templates.has(cls)) this.templates++;
     this.stats.kept++;
     entry.templates.set(cls, {
       bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0,

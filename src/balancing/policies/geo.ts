@@ -10,8 +10,13 @@ import type { Policy, PoolList } from "./policy.js";
 export const geo: Policy = {
   // With no geo map every client walks default_pools: the answer does not depend on location.
   usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
-  // Country and region decide (the region from the subdivision where it matters).
-  locationClass: (l) => l.area,
+  // The mapping the client falls in decides (the same walk as lists): countries and regions
+  // without a mapping of their own are one class, so 10,000 load balancers need few answers each.
+  locationClass(lb, l) {
+    if (l.country !== null && lb.countryPools.has(l.country)) return `c${l.country}/${l.bits}`;
+    if (l.region !== null && lb.regionPools.has(l.region)) return `r${l.region}/${l.bits}`;
+    return `d/${l.bits}`;
+  },
   lists(lb: SteeringBase, client: Client): readonly PoolList[] {
     if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];
     const { country, region } = client.location();

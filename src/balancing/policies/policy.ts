@@ -33,10 +33,10 @@ export interface Policy {
   /** Whether the choice depends on where the client is: prefer_ecs and the ECS scope follow it. */
   usesLocation(lb: SteeringBase): boolean;
   /**
-   * The part of a location the choice reads (Location.area or .point), when it uses one: clients
-   * of equal class get equal answers, so the server reuses an answer per class (query/answers.ts).
+   * What of a location the choice reads, as a key, when it uses one: clients of equal class get
+   * equal answers (with the same ECS scope), so the server reuses an answer per class (query/answers.ts).
    */
-  readonly locationClass?: (location: Location) => string;
+  readonly locationClass?: (lb: SteeringBase, location: Location) => string;
   /** The choice reads pools' RTT averages: a reused answer is also stale when they move. */
   readonly readsRtt?: boolean;
   /** The lists this policy considers, in order (drained pools are taken in this order when nothing else is usable). */

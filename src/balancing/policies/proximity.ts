@@ -5,7 +5,7 @@ import { defaultPools, type Policy } from "./policy.js";
 
 export const proximity: Policy = {
   usesLocation: () => true,
-  locationClass: (l) => l.point,
+  locationClass: (_lb, l) => l.point,
   lists: defaultPools,
   choose([list], _lb, ctx) {
     const pools = list?.pools ?? [];
