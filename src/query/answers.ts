@@ -1,11 +1,11 @@
 // Answers reused across clients. A load-balanced answer depends on the query's shape (name, type,
 // flags, EDNS size and options: everything but the ID, the letter case and the ECS address), on
 // the client's location class (geo: the country or region map entry it falls in; proximity:
-// coordinates; off and failover: nothing), and on health. So the reply is encoded once per (shape, class) and kept as a template
-// with the ECS address cut off; a query of that shape from a client of that class gets a copy with
-// its ID, its question's letter case and its ECS address patched in, as long as health has not
-// changed since (versions) and no reload has cleared the table. Static replies to queries with ECS
-// are kept the same way, one per shape (health changes nothing there).
+// coordinates; off and failover: nothing), and on health. So the reply is encoded once per
+// (shape, class) and kept as a template with the ECS address cut off; a query of that shape from
+// a client of that class gets a copy with its ID, its question's letter case and its ECS address
+// patched in, as long as health has not changed since (versions) and no reload has cleared the
+// table. Static replies to queries with ECS are kept the same way, one per shape.
 //
 // Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
 // last, no cookie); anything else, and any answer that read the client itself (rules on the
