@@ -24,9 +24,13 @@ const freePort = async (): Promise<number> => {
 const children: ReturnType<typeof spawn>[] = [];
 afterAll(() => { for (const c of children) c.kill("SIGKILL"); });
 
-/** Start `gslb serve` and wait for its "serving" log line. */
+/**
+ * Start `gslb serve` and wait for its "serving" log line. One answering process: these tests are
+ * about the CLI, and a worker per core in every one of them would load the suite's machine
+ * (test/workers.test.ts and the port-in-use test below start workers).
+ */
 async function serveProcess(args: string[]): Promise<{ proc: ReturnType<typeof spawn>; lines: string[] }> {
-  const proc = spawn(process.execPath, [main, "serve", ...args], { cwd: root });
+  const proc = spawn(process.execPath, [main, "serve", "--workers", "1", ...args], { cwd: root });
   children.push(proc);
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
