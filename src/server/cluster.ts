@@ -60,13 +60,13 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   const tell = (w: Worker, m: ToWorker) => { if (w.isConnected()) w.send(m, undefined, () => {}); };
   const broadcast = (m: ToWorker) => { for (const s of slots) if (s.worker !== null) tell(s.worker, m); };
 
+  // Built only when asked (tools, tests): the primary answers no queries.
+  let zoneSet: ZoneSet | null = null;
   const control = await startControl(options, (load) => {
     version++;
     zoneSet = null;
     broadcast({ t: "load", version, files: servedTexts(load) });
   });
-  // Built only when asked (tools, tests): the primary answers no queries.
-  let zoneSet: ZoneSet | null = null;
   const zones = () => (zoneSet ??= new ZoneSet(control.current().zones));
   const health = control.health;
   health.snapshot(); // from here on, changes are tracked for the workers
