@@ -9,7 +9,7 @@ import { CookieJar } from "../query/cookie.js";
 import { Responder, type ChaosIdentity, type QueryOutcome } from "../query/respond.js";
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions, type RrlStats } from "../query/rrl.js";
 import { listenTcp, DEFAULT_TCP_OPTIONS, type TcpLimitEvent, type TcpListener, type TcpOptions, type TcpStats } from "../transport/tcp.js";
-import type { ListenAddress, Peer } from "../transport/types.js";
+import { ListenError, type ListenAddress, type Peer } from "../transport/types.js";
 import { listenUdp, type UdpListener } from "../transport/udp.js";
 import { DEFAULT_EDNS_UDP_OCTETS, typeName } from "../wire/constants.js";
 import { ZoneSet } from "../zone/zoneset.js";
@@ -56,6 +56,8 @@ export interface Answering {
   close(): Promise<void>;
 }
 
+/** With port 0, how many ports free for UDP may turn out taken for TCP before we give up. */
+const PORT_ZERO_ATTEMPTS = 20;
 /** TCP limits reached are logged at most this often (with the count of refusals since). */
 const LIMIT_LOG_EVERY_MS = 10_000;
 
@@ -116,10 +118,19 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
   const tcp: TcpListener[] = [];
   try {
     for (const address of options.listen) {
-      const u = await listenUdp(address, handler, onSocketError, shared);
-      udp.push(u);
-      // Port 0 (tests): TCP takes the port UDP was given, so one address serves both.
-      tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions, onTcpLimit, shared));
+      // Port 0 (tests): TCP takes the port UDP was given, so one address serves both. That port
+      // may be taken for TCP (a client connection's own port, say): then try another.
+      for (let attempt = 1; ; attempt++) {
+        const u = await listenUdp(address, handler, onSocketError, shared);
+        try {
+          tcp.push(await listenTcp({ host: address.host, port: u.address.port }, handler, onSocketError, tcpOptions, onTcpLimit, shared));
+          udp.push(u);
+          break;
+        } catch (err) {
+          await u.close();
+          if (address.port !== 0 || !(err instanceof ListenError) || err.code !== "EADDRINUSE" || attempt >= PORT_ZERO_ATTEMPTS) throw err;
+        }
+      }
     }
   } catch (err) {
     await Promise.all([...udp, ...tcp].map((l) => l.close()));
