@@ -27,6 +27,9 @@ export const STATE_CODES: readonly OriginState[] = ["unknown", "up", "down"];
 const UNKNOWN = 0, UP = 1;
 /** Override codes as stored: none, up, down, drain. */
 const OVERRIDE_CODES = { up: 1, down: 2, drain: 3 } as const;
+/** By code: the override's name (the codes above, reversed). */
+const OVERRIDE_NAMES: (OverrideState | undefined)[] = [];
+for (const [name, code] of Object.entries(OVERRIDE_CODES)) OVERRIDE_NAMES[code] = name as OverrideState;
 const NO_OVERRIDE = 0, FORCED_UP = 1, FORCED_DOWN = 2, DRAINED = 3;
 
 /** What the prober writes, by slot. */
@@ -136,9 +139,11 @@ export class HealthTable implements HealthSink, SlotResolver {
 
   /** Active overrides by key (to send to answering workers). */
   overrides(): [string, OverrideState][] {
-    const names = ["", "up", "down", "drain"] as const;
     const out: [string, OverrideState][] = [];
-    if (this.overrideCount > 0) for (let slot = 0; slot < this.keys.length; slot++) if (this.overrideCodes[slot]! !== NO_OVERRIDE) out.push([this.keys[slot]!, names[this.overrideCodes[slot]!] as OverrideState]);
+    if (this.overrideCount > 0) for (let slot = 0; slot < this.keys.length; slot++) {
+      const name = OVERRIDE_NAMES[this.overrideCodes[slot]!];
+      if (name !== undefined) out.push([this.keys[slot]!, name]);
+    }
     return out;
   }
 

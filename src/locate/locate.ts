@@ -7,7 +7,7 @@
 // arrays, geotable.ts), so nothing is cached per client: Locations are interned per place instead.
 
 import { parseIPv4, parseIPv6 } from "../wire/ip.js";
-import { contains, masked, sortNetworks, type Network } from "./networks.js";
+import { contains, masked, maskInto, sortNetworks, type Network } from "./networks.js";
 import type { GeoProvider } from "./geoip.js";
 import { isRegionCode, regionOf, type RegionCode } from "./regions.js";
 
@@ -151,12 +151,4 @@ function sharedFor(geo: GeoProvider): SharedGeo {
 /** A frozen Location with its class key. */
 function located(l: Omit<Location, "point">): Location {
   return Object.freeze({ ...l, point: `${l.latitude},${l.longitude}|${l.bits}` });
-}
-
-/** `bytes` masked to `prefix` bits, written into `out` (same length). */
-function maskInto(bytes: Buffer, prefix: number, out: Buffer): void {
-  for (let i = 0; i < out.length; i++) {
-    const keep = prefix - i * 8;
-    out[i] = keep >= 8 ? bytes[i]! : keep <= 0 ? 0 : bytes[i]! & (0xff << (8 - keep));
-  }
 }

@@ -36,12 +36,17 @@ export function parseCidr(cidr: string): { family: 4 | 6; bytes: Buffer; prefix:
 }
 
 export function masked(bytes: Buffer, prefix: number): Buffer {
-  const out = Buffer.from(bytes);
-  for (let i = 0; i < out.length; i++) {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8));
-    out[i]! &= keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
-  }
+  const out = Buffer.alloc(bytes.length);
+  maskInto(bytes, prefix, out);
   return out;
+}
+
+/** `bytes` masked to `prefix` bits, written into `out` (same length): no allocation, for the query path. */
+export function maskInto(bytes: Buffer, prefix: number, out: Buffer): void {
+  for (let i = 0; i < out.length; i++) {
+    const keep = prefix - i * 8;
+    out[i] = keep >= 8 ? bytes[i]! : keep <= 0 ? 0 : bytes[i]! & (0xff << (8 - keep));
+  }
 }
 
 function formatMasked(bytes: Buffer, prefix: number, family: 4 | 6): string {

@@ -8,7 +8,7 @@
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
-import type { HealthSink, OriginState } from "../health/table.js";
+import type { HealthSink } from "../health/table.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";

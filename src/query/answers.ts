@@ -160,7 +160,12 @@ export class AnswerCache {
   private readonly v4 = Buffer.alloc(4);
   private readonly v6 = Buffer.alloc(16);
 
-  constructor(private readonly versions: Versions) {}
+  constructor(private readonly versions: Versions, private readonly bounds = { shapes: MAX_SHAPES, templates: MAX_TEMPLATES }) {}
+
+  /** Shapes and replies kept now (tests: the bounds hold whatever the queries). */
+  get size(): { shapes: number; templates: number } {
+    return { shapes: this.shapes.size, templates: this.templates };
+  }
 
   /** Forget everything (a new configuration). */
   clear(): void {
@@ -212,13 +217,13 @@ export class AnswerCache {
     if (entry === undefined || (s === null) !== (steered === null) || (s !== null && steered !== null
       && (s.balancing !== steered.balancing || s.reuse.policy !== steered.reuse.policy || (s.reuse.classOf === EVERYWHERE) !== (steered.reuse.classOf === EVERYWHERE) || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
       if (entry !== undefined) this.templates -= entry.templates.size;
-      if (this.shapes.size >= MAX_SHAPES) this.clear();
+      if (this.shapes.size >= this.bounds.shapes) this.clear();
       entry = { zone: answer.zone, question: answer.question, steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
     }
     const cls = this.classOf(entry, query, shape, resolver);
     if (cls === null) return;
-    if (this.templates >= MAX_TEMPLATES) {
+    if (this.templates >= this.bounds.templates) {
       this.clear();
       entry = { ...entry, templates: new Map() };
       this.shapes.set(shape.key, entry);

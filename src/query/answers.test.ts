@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { AnswerCache, readShape } from "./answers.js";
+
+/** A plain A query for `name` with ECS 203.0.113.0/24 (its reply is echoed as the query itself: header, question, ECS address last). */
+function query(name: string, id = 1): Buffer {
+  const labels = Buffer.concat([...name.split(".").map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  return Buffer.concat([
+    Buffer.from([id >> 8, id & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]), labels, Buffer.from([0, 1, 0, 1]),
+    Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, 203, 0, 113]),
+  ]);
+}
+const question = { name: "x", type: 1, class: 1 };
+
+describe("AnswerCache", () => {
+  it("reads a plain query's shape: the name in lower case, the ECS address outside the key", () => {
+    const a = readShape(query("WwW.Example.com"), false)!;
+    const b = readShape(query("www.example.com", 9), false)!;
+    expect(a.key).toBe(b.key);
+    expect(a.ecsLength).toBe(3);
+    // A cookie (option 10) makes a reply the client's own: not a plain query.
+    const withCookie = Buffer.concat([query("a.b").subarray(0, -22), Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])]);
+    expect(readShape(withCookie, false)).toBeNull();
+    const withNsid = Buffer.concat([query("a.b").subarray(0, -22), Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 4, 0, 3, 0, 0])]);
+    expect(readShape(withNsid, false)).not.toBeNull();
+  });
+
+  it("keeps no more shapes and replies than its bounds, whatever names clients send", () => {
+    const cache = new AnswerCache({ version: 0, rttVersion: 0 }, { shapes: 3, templates: 5 });
+    for (let i = 0; i < 50; i++) {
+      const q = query(`random${i}.example.com`);
+      cache.keep(q, readShape(q, false)!, "127.0.0.1", q, { zone: "example.com", question, steered: null });
+      expect(cache.size.shapes).toBeLessThanOrEqual(3);
+      expect(cache.size.templates).toBeLessThanOrEqual(5);
+    }
+    // What is kept is reused, with the new query's ID.
+    const again = query("random49.example.com", 0x4242);
+    expect(cache.reuse(again, readShape(again, false)!, "127.0.0.1")?.bytes.readUInt16BE(0)).toBe(0x4242);
+  });
+});
