@@ -13,12 +13,14 @@ function zone(ttl = 30): Record<string, any> {
   const z = sampleZone();
   z.pools["ap-ne"] = { origins: [{ name: "apn1", address: "192.0.2.77" }, { name: "apn2", address: "2001:db8::77" }], latitude: 35.7, longitude: 139.7 };
   z.pools.many = { origins: [1, 2, 3, 4].map((i) => ({ name: `m${i}`, address: `192.0.2.${100 + i}` })) };
+  z.pools.skew = { origins: [{ name: "light", address: "192.0.2.121", weight: 0.1 }, { name: "heavy", address: "192.0.2.122", weight: 0.9 }] };
   z.pools.hashed = { origins: [1, 2, 3, 4].map((i) => ({ name: `h${i}`, address: `192.0.2.${110 + i}` })), origin_steering: { policy: "hash" } };
   Object.assign(z.load_balancers, {
     prox: { default_pools: ["us-east", "eu-west", "ap-ne"], fallback_pool: "backup", steering_policy: "proximity", ttl },
     off: { default_pools: ["eu-west", "us-east"], fallback_pool: "backup", steering_policy: "off", ttl },
     rnd: { default_pools: ["us-east", "eu-west", "ap-ne"], fallback_pool: "backup", steering_policy: "random", ttl },
     many: { default_pools: ["many"], fallback_pool: "backup", ttl },
+    skew: { default_pools: ["skew"], fallback_pool: "backup", ttl },
     hash: { default_pools: ["hashed"], fallback_pool: "backup", ttl },
     "*.wild": { default_pools: ["us-east", "eu-west"], fallback_pool: "backup", steering_policy: "geo", region_pools: { WEU: ["eu-west"] }, ttl },
     ruled: {
@@ -36,7 +38,7 @@ const SUBNETS: [number, number, number[]][] = [
   [1, 16, [81, 2]], [1, 20, [133, 1, 0]], [1, 32, [81, 2, 69, 142]], [1, 0, []], [1, 24, [192, 168, 1]],
   [2, 48, [0x2a, 0x02, 0x0c, 0x7f, 0x00, 0x01]], [2, 56, [0x24, 0x0f, 0x00, 0x01, 0x02, 0x03, 0x04]], [2, 32, [0x20, 0x01, 0x0d, 0xb8]],
 ];
-const NAMES = ["www", "prox", "off", "rnd", "many", "hash", "a.wild", "b.wild", "ruled", "ns1", "nope"];
+const NAMES = ["www", "prox", "off", "rnd", "many", "skew", "hash", "a.wild", "b.wild", "ruled", "ns1", "nope"];
 const TYPES = [1, 28, 16];
 
 function build(rand: () => number): Buffer {
@@ -134,4 +136,25 @@ describe("reused load-balanced answers", () => {
     }
     expect(seen.size).toBeGreaterThan(1);
   }, 30_000);
+
+  it("reuses answers whose origins were drawn at random, and keeps them drawn by weight", async () => {
+    const ask = (id: number, name: string) => Buffer.from([
+      id >> 8, id & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+      ...Buffer.concat([...name.split(".").map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]),
+      0, 1, 0, 1,
+    ]);
+    const address = (r: Buffer) => [...r.subarray(r.length - 4)].join(".");
+    const before = cached.server.answerStats().reused;
+    // Four origins of equal weight: each one is answered, and nearly all from kept replies.
+    const many = new Map<string, number>();
+    for (let i = 0; i < 200; i++) { const a = address((await udpExchange(cached.port, ask(i, "many.lb.example.com")))!); many.set(a, (many.get(a) ?? 0) + 1); }
+    expect([...many.keys()].sort()).toEqual(["192.0.2.101", "192.0.2.102", "192.0.2.103", "192.0.2.104"]);
+    for (const n of many.values()) expect(n).toBeGreaterThan(20);
+    expect(cached.server.answerStats().reused - before).toBeGreaterThan(180);
+    // Weights 0.1 and 0.9: the light origin gets about a tenth (a binomial of 600 at 0.1: 60 ± 7.3).
+    let light = 0;
+    for (let i = 0; i < 600; i++) if (address((await udpExchange(cached.port, ask(i, "skew.lb.example.com")))!) === "192.0.2.121") light++;
+    expect(light).toBeGreaterThan(30);
+    expect(light).toBeLessThan(95);
+  }, 60_000);
 });

@@ -12,6 +12,8 @@ export interface OriginDecision {
   readonly reason: string;
   /** The choice depended on the client's subnet (hash). */
   readonly usedSubnet: boolean;
+  /** Drawn at random (by weight), and how; null when nothing was drawn. */
+  readonly draw?: OriginDraw | null;
 }
 
 export function chooseOrigins(pool: Pool, family: Family, max: number, health: HealthView, subnetKey: string, random: () => number, ignoreHealth: boolean): OriginDecision {
@@ -28,21 +30,56 @@ export function chooseOrigins(pool: Pool, family: Family, max: number, health: H
       .map((x) => x.o);
     return { origins: ranked, reason: `hash of client subnet ${subnetKey}`, usedSubnet: true };
   }
+  // Draws made, and the weights they were made over: a kept answer replays them (query/answers.ts).
+  const weights = candidates.map((o) => o.weight);
+  const picks = drawOrder(weights, max, random);
   const left = [...candidates];
-  const chosen: Origin[] = [];
-  while (chosen.length < max && left.length > 0) {
-    // One left: no draw (an answer that drew nothing can be reused, steer.ts).
-    if (left.length === 1) { chosen.push(left.pop()!); break; }
-    const total = left.reduce((n, o) => n + o.weight, 0);
+  const chosen = picks.map((i) => left.splice(i, 1)[0]!);
+  return { origins: chosen, reason: "random by origin weight", usedSubnet: false, draw: picks.length > 0 && candidates.length > 1 ? { weights, picks: Math.min(max, candidates.length), key: drawKey(picks, weights.length) } : null };
+}
+
+/** Origins drawn at random: what steer.ts tells the answer cache so that it can draw alike. */
+export interface OriginDraw {
+  /** The candidates' weights, in order. */
+  readonly weights: readonly number[];
+  /** How many were drawn (one after the other, without replacement). */
+  readonly picks: number;
+  /** The outcome as one number (drawKey); -1 when too many outcomes to number. */
+  readonly key: number;
+}
+
+/**
+ * Weighted draws without replacement: each the index into what is left (0..n-1, then 0..n-2, ...).
+ * The one routine for the full path and the answer cache, so that the same random numbers give
+ * the same origins on both. One left: no draw.
+ */
+export function drawOrder(weights: readonly number[], max: number, random: () => number): number[] {
+  const left = [...weights];
+  const picks: number[] = [];
+  while (picks.length < max && left.length > 0) {
+    if (left.length === 1) { picks.push(0); break; }
+    const total = left.reduce((n, w) => n + w, 0);
     let r = random() * total;
     let i = 0;
     for (; i < left.length - 1; i++) {
-      r -= left[i]!.weight;
+      r -= left[i]!;
       if (r < 0) break;
     }
-    chosen.push(left.splice(i, 1)[0]!);
+    picks.push(i);
+    left.splice(i, 1);
   }
-  return { origins: chosen, reason: "random by origin weight", usedSubnet: false };
+  return picks;
+}
+
+/** The outcome of drawOrder over n candidates as one number (mixed radix n, n-1, ...); -1 past 2^31. */
+export function drawKey(picks: readonly number[], n: number): number {
+  let key = 0, radix = 1;
+  for (let k = 0; k < picks.length; k++) {
+    key += picks[k]! * radix;
+    radix *= n - k;
+    if (radix > 2 ** 31) return -1;
+  }
+  return key;
 }
 
 /** Weighted rendezvous (highest random weight) score: -weight / ln(h), h uniform in (0, 1). */

@@ -38,7 +38,7 @@ export function applyRules(base: SteeringSettings, rules: readonly Rule[], q: Ru
       : matches(c, q);
     if (!hit) continue;
     matched.push(rule.name);
-    settings = { ...settings, ...rule.overrides };
+    settings = overridden(settings, rule.overrides);
     if (rule.terminates) break;
   }
   return { settings, matched, usedClient };
@@ -62,4 +62,13 @@ function matches(c: RuleCondition, q: RuleQuery): boolean {
     if (region === null || !c.region.includes(region)) return false;
   }
   return true;
+}
+
+/** Settings with a rule's overrides, field by field (one hidden class for every result; see build.ts). */
+function overridden(s: SteeringSettings, o: Partial<SteeringSettings>): SteeringSettings {
+  return {
+    defaultPools: o.defaultPools ?? s.defaultPools, fallbackPool: o.fallbackPool !== undefined ? o.fallbackPool : s.fallbackPool,
+    regionPools: o.regionPools ?? s.regionPools, countryPools: o.countryPools ?? s.countryPools,
+    policy: o.policy ?? s.policy, randomSteering: o.randomSteering ?? s.randomSteering, preferEcs: o.preferEcs ?? s.preferEcs, ttl: o.ttl ?? s.ttl,
+  };
 }

@@ -10,10 +10,11 @@ import { RRClass, RRType } from "../wire/constants.js";
 import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import type { ClientSubnet, ResourceRecord } from "../wire/types.js";
 import type { Balancing, Client, Family, HealthView } from "./model.js";
-import { chooseOrigins, type OriginDecision } from "./origins.js";
+import { chooseOrigins, type OriginDecision, type OriginDraw } from "./origins.js";
 import { POLICIES, policyOf } from "./policies/index.js";
 import { choosePool, type PoolDecision } from "./pools.js";
 import { applyRules } from "./rules.js";
+import type { LocationClass } from "./policies/policy.js";
 
 export interface SteerQuery {
   readonly family: Family;
@@ -61,9 +62,11 @@ export interface Reuse {
   /** The policy that classes clients: answers of one shape are classed alike while it stays. */
   readonly policy: string;
   /** A client's class: clients of equal class get this answer. */
-  readonly classOf: (location: Location) => string;
+  readonly classOf: (location: Location) => LocationClass;
   /** The answer read pools' RTT averages (dynamic_latency). */
   readonly rtt: boolean;
+  /** Origins drawn at random by weight: a reuse draws alike and takes the reply kept for that outcome. */
+  readonly draw: OriginDraw | null;
 }
 
 /** The class of every client when the answer does not depend on location. */
@@ -82,14 +85,15 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
 
   // prefer_ecs: always / never / only for the proximity or geo policy (Cloudflare's location_strategy).
   const policy = policyOf(settings);
-  // Random draws make an answer one client's: counted, so such answers are never reused.
+  // A pool drawn at random makes an answer one client's: counted, so such answers are never
+  // reused. Origins drawn at random are told (origins.draw): the answer cache draws alike.
   let draws = 0;
   const random = () => { draws++; return ctx.random(); };
   const ecsAllowed = settings.preferEcs === "always" || (settings.preferEcs !== "never" && settings.preferEcs === policy);
   const client = subnet !== null && ecsAllowed ? subnet : resolver;
   const pool = choosePool(settings, balancing.pools, q.family, { client, health: ctx.health, random });
   const origins = pool.pool === null ? null
-    : chooseOrigins(pool.pool, q.family, lb.maxAnswers, ctx.health, pool.pool.originPolicy === "hash" ? subnetKey(client) : "", random, pool.fallback);
+    : chooseOrigins(pool.pool, q.family, lb.maxAnswers, ctx.health, pool.pool.originPolicy === "hash" ? subnetKey(client) : "", ctx.random, pool.fallback);
 
   let scope = 0;
   // A rule that looked at the client's subnet or location: the answer depends on all we were given.
@@ -113,10 +117,12 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   const usedLocation = POLICIES[policy].usesLocation(settings);
   const clientSpecific = ruled.usedClient || origins?.usedSubnet === true;
   const classify = POLICIES[policy].locationClass;
-  const reuse: Reuse | null = clientSpecific || draws > 0 || (pool.usedLocation && classify === undefined) ? null : {
+  const draw = origins?.draw ?? null;
+  const reuse: Reuse | null = clientSpecific || draws > 0 || (pool.usedLocation && classify === undefined) || draw?.key === -1 ? null : {
     policy,
     classOf: pool.usedLocation ? (l: Location) => classify!(settings, l) : EVERYWHERE,
     rtt: POLICIES[policy].readsRtt === true,
+    draw,
   };
   return {
     reuse,

@@ -7,11 +7,18 @@
 // patched in, as long as health has not changed since (versions) and no reload has cleared the
 // table. Static replies to queries with ECS are kept the same way, one per shape.
 //
+// Origins drawn at random by weight (Cloudflare's default origin steering) are drawn here too, with
+// the same routine and random numbers as the full path (balancing/origins.ts: drawOrder): one
+// reply is kept per outcome, so clients keep getting each origin by its weight.
+//
 // Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
 // last, no cookie); anything else, and any answer that read the client itself (rules on the
-// address, hash steering) or drew random numbers, goes through the full path every time.
+// address, hash steering) or drew a pool at random, goes through the full path every time.
 
+import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
+import { drawKey, drawOrder, type OriginDraw } from "../balancing/origins.js";
+import type { LocationClass } from "../balancing/policies/policy.js";
 import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
 import type { Locator, Location } from "../locate/locate.js";
 import { parseIPv4, parseIPv6 } from "../wire/ip.js";
@@ -103,14 +110,24 @@ export function readShape(q: Buffer, tcp: boolean): Shape | null {
   return { key, nameEnd, ecsFamily, ecsSource, ecsAt, ecsLength };
 }
 
-/** One reply kept for a (shape, class), with the ECS address cut off its end. */
-interface Template {
+/** One reply kept, with the ECS address cut off its end. */
+interface Reply {
   readonly bytes: Buffer;
   readonly rcode: number;
   readonly truncated: boolean;
+  readonly explanation: Explanation | undefined;
+}
+
+/**
+ * What is kept for a (shape, class) under one version of health: the reply, or, when origins were
+ * drawn at random, the draw (weights, picks) and one reply per outcome drawn so far.
+ */
+interface Template {
   readonly version: number;
   readonly rttVersion: number;
-  readonly explanation: Explanation | undefined;
+  readonly reply: Reply | null;
+  readonly draw: OriginDraw | null;
+  readonly variants: Map<number, Reply> | null;
 }
 
 /** What every query of one shape shares: who answers it, and how a client is classed. */
@@ -119,7 +136,7 @@ interface ShapeEntry {
   readonly question: Question;
   /** For a load balancer's answer; null for a static one (health changes nothing, a reload clears it). */
   readonly steered: Steering | null;
-  readonly templates: Map<string, Template>;
+  readonly templates: Map<LocationClass, Template>;
 }
 
 interface Steering {
@@ -160,7 +177,12 @@ export class AnswerCache {
   private readonly v4 = Buffer.alloc(4);
   private readonly v6 = Buffer.alloc(16);
 
-  constructor(private readonly versions: Versions, private readonly bounds = { shapes: MAX_SHAPES, templates: MAX_TEMPLATES }) {}
+  constructor(
+    private readonly versions: Versions,
+    private readonly bounds = { shapes: MAX_SHAPES, templates: MAX_TEMPLATES },
+    /** The random numbers steering draws from (tests fix them). */
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** Shapes and replies kept now (tests: the bounds hold whatever the queries). */
   get size(): { shapes: number; templates: number } {
@@ -176,8 +198,17 @@ export class AnswerCache {
   /** Replies kept now, over every shape. */
   private templates = 0;
 
+  /**
+   * Random numbers drawn by the last reuse that found no reply kept for its outcome: the full path
+   * must draw the same (replayFor), or the outcomes kept would bias what clients get.
+   */
+  private replay: number[] = [];
+  /** How many of `replay` the last reuse drew (a count, not the array's length: setting that is slow). */
+  private replayed = 0;
+
   /** The reply for this query, if one of its shape and its client's class is kept and still valid. */
   reuse(query: Buffer, shape: Shape, resolver: string): Reused | null {
+    this.replayed = 0;
     const entry = this.shapes.get(shape.key);
     if (entry === undefined) return null;
     const cls = this.classOf(entry, query, shape, resolver);
@@ -186,17 +217,46 @@ export class AnswerCache {
     if (t === undefined) return null;
     const s = entry.steered;
     if (s !== null && (t.version !== this.versions.version || (s.reuse.rtt && t.rttVersion !== this.versions.rttVersion))) return null;
+    let r = t.reply;
+    if (t.draw !== null) {
+      // Origins at random by weight: draw as the full path would (origins.ts), with the same random
+      // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
+      // these very numbers.
+      const picks = drawOrder(t.draw.weights, t.draw.picks, this.recording);
+      r = t.variants!.get(drawKey(picks, t.draw.weights.length)) ?? null;
+    }
+    if (r === null) return null;
+    this.replayed = 0;
     this.stats.reused++;
-    const n = t.bytes.length;
+    const n = r.bytes.length;
     const out = Buffer.allocUnsafe(n + shape.ecsLength);
-    out.set(t.bytes, 0);
+    out.set(r.bytes, 0);
     out[0] = query[0]!;
     out[1] = query[1]!;
     // The question as asked (letter case: resolvers using 0x20 check it), and the ECS address;
     // byte loops: a few bytes each, where Buffer.copy's call costs more than the copy.
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    return { bytes: out, zone: entry.zone, question: entry.question, rcode: t.rcode, truncated: t.truncated, explanation: t.explanation };
+    return { bytes: out, zone: entry.zone, question: entry.question, rcode: r.rcode, truncated: r.truncated, explanation: r.explanation };
+  }
+
+  private readonly recording = (): number => {
+    const x = this.random();
+    this.replay[this.replayed++] = x;
+    return x;
+  };
+
+  /**
+   * The random numbers for the full path of the query the last reuse missed: the ones that reuse
+   * drew, then fresh ones. Call once per query, before steering.
+   */
+  replayFor(random: () => number): () => number {
+    const count = this.replayed;
+    if (count === 0) return random;
+    const values = this.replay.slice(0, count);
+    this.replayed = 0;
+    let at = 0;
+    return () => (at < count ? values[at++]! : random());
   }
 
   /**
@@ -216,7 +276,7 @@ export class AnswerCache {
     // reload, which clears; this is the cheap guard): start the shape over.
     if (entry === undefined || (s === null) !== (steered === null) || (s !== null && steered !== null
       && (s.balancing !== steered.balancing || s.reuse.policy !== steered.reuse.policy || (s.reuse.classOf === EVERYWHERE) !== (steered.reuse.classOf === EVERYWHERE) || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
-      if (entry !== undefined) this.templates -= entry.templates.size;
+      if (entry !== undefined) this.templates -= this.count(entry);
       if (this.shapes.size >= this.bounds.shapes) this.clear();
       entry = { zone: answer.zone, question: answer.question, steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
@@ -225,19 +285,36 @@ export class AnswerCache {
     if (cls === null) return;
     if (this.templates >= this.bounds.templates) {
       this.clear();
-      entry = { ...entry, templates: new Map() };
+      entry = { zone: entry.zone, question: entry.question, steered: entry.steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
     }
-    if (!entry.templates.has(cls)) this.templates++;
+    const kept: Reply = { bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, explanation: a?.explanation };
+    const draw = a?.reuse.draw ?? null;
+    const version = this.versions.version, rttVersion = this.versions.rttVersion;
+    const old = entry.templates.get(cls);
     this.stats.kept++;
-    entry.templates.set(cls, {
-      bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0,
-      version: this.versions.version, rttVersion: this.versions.rttVersion, explanation: a?.explanation,
-    });
+    if (draw !== null && old !== undefined && old.draw !== null && old.version === version && old.rttVersion === rttVersion && sameDraw(old.draw, draw)) {
+      // Another outcome of the same draw.
+      if (!old.variants!.has(draw.key)) this.templates++;
+      old.variants!.set(draw.key, kept);
+      return;
+    }
+    if (old !== undefined) this.templates -= old.variants?.size ?? 1;
+    this.templates++;
+    entry.templates.set(cls, draw === null
+      ? { version, rttVersion, reply: kept, draw: null, variants: null }
+      : { version, rttVersion, reply: null, draw, variants: new Map([[draw.key, kept]]) });
+  }
+
+  /** Replies kept for a shape. */
+  private count(entry: ShapeEntry): number {
+    let n = 0;
+    for (const t of entry.templates.values()) n += t.variants?.size ?? 1;
+    return n;
   }
 
   /** The client's class under this shape's policy: located from the ECS subnet or the resolver, only if the class reads a location. */
-  private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): string | null {
+  private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): LocationClass | null {
     const s = entry.steered;
     if (s === null || s.reuse.classOf === EVERYWHERE) return "";
     let location: Location;
@@ -253,4 +330,11 @@ export class AnswerCache {
     }
     return s.reuse.classOf(location);
   }
+}
+
+/** The same draw: same weights in the same order, as many picks (then outcomes are comparable). */
+function sameDraw(a: OriginDraw, b: OriginDraw): boolean {
+  if (a.picks !== b.picks || a.weights.length !== b.weights.length) return false;
+  for (let i = 0; i < a.weights.length; i++) if (a.weights[i] !== b.weights[i]) return false;
+  return true;
 }

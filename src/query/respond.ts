@@ -2,6 +2,7 @@
 // Everything a query can do to us is bounded here: decoding never throws, and any fault past it is
 // caught and answered SERVFAIL, so no input can crash or stall the server.
 
+import { Buffer } from "node:buffer";
 import { EdnsOptionCode, Opcode, RRClass, RRType, Rcode, CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
 import {
   decodeClientSubnet,
@@ -111,7 +112,7 @@ export class Responder {
     private readonly onOutcome: OutcomeSink | null = null,
     private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
   ) {
-    this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health) : null;
+    this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health, undefined, options.steering.random) : null;
   }
 
   /** Load-balanced answers reused and kept (answers.ts). */
@@ -256,7 +257,7 @@ export class Responder {
     // Records at the name asked (letter case kept), or at the end of the CNAME chain.
     const steered = steer(balancing, name, {
       family, qname: q.name.toLowerCase(), owner: result.answers.length === 0 ? q.name : owner, resolver: peer.address, ecs: edns?.ecs ?? null,
-    }, { health: steering.health.view(balancing), locator, random: steering.random ?? Math.random });
+    }, { health: steering.health.view(balancing), locator, random: this.answers?.replayFor(steering.random ?? Math.random) ?? steering.random ?? Math.random });
     if (steered.records.length > 0) result.answers = [...result.answers, ...steered.records];
     else result.authorities = [zone.negativeSoa];
     return { steered, balancing, locator };

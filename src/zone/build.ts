@@ -98,7 +98,8 @@ export function makeRRset(name: string, type: number, ttl: number, rdata: readon
 function freezeData(d: RData): RData {
   if (typeof d === "string" || Buffer.isBuffer(d)) return d;
   if (Array.isArray(d)) return Object.freeze([...(d as readonly Buffer[])]);
-  return Object.freeze({ ...d });
+  // Object.assign, not a spread: copies of one shape share a hidden class (spreads do not, in V8).
+  return Object.freeze(Object.assign({}, d));
 }
 
 /** RFC 8482 §4.2: one RRset for ANY. The CNAME when there is one (a CNAME stands alone anyway), else the lowest type number, so the choice is stable across reloads. */

@@ -12,10 +12,11 @@ export const geo: Policy = {
   usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
   // The mapping the client falls in decides (the same walk as lists): countries and regions
   // without a mapping of their own are one class, so 10,000 load balancers need few answers each.
+  // A number (the entry's interned code, its kind, the bits): no string is built per query.
   locationClass(lb, l) {
-    if (l.country !== null && lb.countryPools.has(l.country)) return `c${l.country}/${l.bits}`;
-    if (l.region !== null && lb.regionPools.has(l.region)) return `r${l.region}/${l.bits}`;
-    return `d/${l.bits}`;
+    if (l.country !== null && lb.countryPools.has(l.country)) return (l.countryId * 2 + 2) * 256 + l.bits;
+    if (l.region !== null && lb.regionPools.has(l.region)) return (l.regionId * 2 + 3) * 256 + l.bits;
+    return l.bits;
   },
   lists(lb: SteeringBase, client: Client): readonly PoolList[] {
     if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];

@@ -36,7 +36,7 @@ export interface Policy {
    * What of a location the choice reads, as a key, when it uses one: clients of equal class get
    * equal answers (with the same ECS scope), so the server reuses an answer per class (query/answers.ts).
    */
-  readonly locationClass?: (lb: SteeringBase, location: Location) => string;
+  readonly locationClass?: (lb: SteeringBase, location: Location) => LocationClass;
   /** The choice reads pools' RTT averages: a reused answer is also stale when they move. */
   readonly readsRtt?: boolean;
   /** The lists this policy considers, in order (drained pools are taken in this order when nothing else is usable). */
@@ -44,6 +44,9 @@ export interface Policy {
   /** A pool among the candidates, or null to go on to drained pools and then the fallback pool. */
   choose(candidates: readonly Candidates[], lb: SteeringBase, ctx: PolicyContext): Choice | null;
 }
+
+/** A location class: compared by value (a string or a number, whichever the policy builds cheaper). */
+export type LocationClass = string | number;
 
 /** default_pools alone: what every policy but geo walks. */
 export const defaultPools = (lb: SteeringBase): readonly PoolList[] => [{ label: "default_pools", names: lb.defaultPools }];
