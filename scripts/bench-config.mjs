@@ -5,7 +5,7 @@
 //        each with 100 records, 2 pools and 10 load balancers (geo over region_pools, ECS): 1,000
 //        zones, 100,000 records, 2,000 pools, 10,000 load balancers. A pool has ORIGINS IPv4
 //        origins (default 1, as the sample zone's pools) and one IPv6 origin; with more than one,
-//        each answer draws a random origin by weight, and such answers are never reused
+//        each answer draws a random origin by weight (the answer cache keeps one reply per origin)
 //   node scripts/bench-config.mjs queries FILE NAME... dnsperf -B input: 100,000 A queries, each
 //        for one of the NAMEs (a name may hold {z} and {l}: a random zone and load balancer) with
 //        ECS from one of 10,000 pseudo-random public /24s
