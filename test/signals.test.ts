@@ -11,7 +11,7 @@ import path from "node:path";
 import dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeQuery } from "./support/client.js";
-import { alive, descendants, serve, waitGone, type Running } from "./support/processes.js";
+import { alive, descendants, GSLB, run, serve, waitGone, type Running } from "./support/processes.js";
 import { balancedZone } from "./support/zones.js";
 
 let dir: string;
@@ -129,6 +129,55 @@ describe("SIGTERM: a graceful stop", () => {
   // What a terminal does: every process of the group gets the signal at once. Workers and the
   // prober leave it to the primary, so the worker holding the connection still answers.
   it("Ctrl-C (SIGINT to the whole process group) stops the same way: the workers and the prober wait for the primary", () => gracefulStop("2", "SIGINT", true), 30_000);
+});
+
+describe("signals during start-up (GeoIP, the first round of health checks)", () => {
+  /** A zone whose first round of health checks takes a second: an origin that answers late. */
+  async function slowStart() {
+    const slow = http.createServer((_req, res) => setTimeout(() => res.end("ok"), 1000));
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.43", () => r()));
+    const zones = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-signals-slow-"));
+    fs.writeFileSync(path.join(zones, "lb.example.com.json"), JSON.stringify(balancedZone({
+      monitors: { hc: { type: "http", path: "/", port: (slow.address() as net.AddressInfo).port, interval: 5, timeout: 3, retries: 0 } },
+      pools: { p: { origins: [{ name: "o", address: "127.0.0.43" }], monitor: "hc" } },
+      load_balancers: { k: { default_pools: ["p"] } },
+    })));
+    const g = run(process.execPath, [GSLB, "serve", "--workers", "1", "--zones", zones, "--listen", "127.0.0.1:0"]);
+    started.push(g);
+    // Loaded, not serving yet: the first round waits for the slow origin.
+    await g.waitFor("zone loaded");
+    return { g, done: () => { slow.close(); fs.rmSync(zones, { recursive: true, force: true }); } };
+  }
+
+  it("SIGHUP (systemctl reload) does not end the process: the reload comes once it serves", async () => {
+    const { g, done } = await slowStart();
+    try {
+      g.proc.kill("SIGHUP");
+      await g.waitFor("serving");
+      expect(g.lines().some((l) => l.msg === "serving")).toBe(true);
+      await g.waitFor("reloading the zone directory");
+      await g.waitFor("reload: nothing changed");
+      g.proc.kill("SIGTERM");
+      expect(await g.exited).toBe(0);
+    } finally {
+      done();
+    }
+  });
+
+  it("SIGTERM ends it at once, exit 0, its prober with it", async () => {
+    const { g, done } = await slowStart();
+    try {
+      const children = descendants(g.pid);
+      expect(children.length).toBeGreaterThan(0);
+      g.proc.kill("SIGTERM");
+      expect(await g.exited).toBe(0);
+      expect(g.lines().at(-1)).toMatchObject({ msg: "stopped during start-up", signal: "SIGTERM" });
+      expect(g.lines().some((l) => l.msg === "serving")).toBe(false);
+      expect(await waitGone(children, 3000)).toEqual([]);
+    } finally {
+      done();
+    }
+  });
 });
 
 describe("SIGHUP", () => {

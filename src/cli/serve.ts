@@ -130,7 +130,28 @@ export async function serve(argv: string[]): Promise<number> {
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
 
-  let server;
+  // Signals count from the start: before the server is up (GeoIP, the first round of health
+  // checks), SIGHUP is remembered for when it is (its default would end the process, and a service
+  // manager sends it at any time), and a stop ends the process at once: nothing answers yet, and
+  // the prober and workers leave when their channel closes.
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let reloadPending = false;
+  const onHup = () => {
+    if (server === undefined) { reloadPending = true; return; }
+    logger.info({ signal: "SIGHUP" }, "reloading the zone directory");
+    server.reload();
+  };
+  process.on("SIGHUP", onHup);
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (server !== undefined) return resolve(signal);
+      logger.info({ signal }, "stopped during start-up");
+      logger.flush(() => process.exit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
   try {
     server = await startServer({
       zonesDir: values.zones!,
@@ -171,14 +192,8 @@ export async function serve(argv: string[]): Promise<number> {
     throw err;
   }
 
-  process.on("SIGHUP", () => {
-    logger.info({ signal: "SIGHUP" }, "reloading the zone directory");
-    server.reload();
-  });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  if (reloadPending) onHup();
+  const signal = await stopRequested;
   logger.info({ signal, drainMs: shutdownTimeout * 1000 }, "stopping: no new connections; TCP replies in flight go out first");
   await server.close({ drainMs: shutdownTimeout * 1000 });
   logger.info("stopped");
