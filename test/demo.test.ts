@@ -37,17 +37,18 @@ describe.skipIf(!hasUnbound || !hasDig)("scripts/demo (skipped without unbound o
 
     // An Irish client's subnet, sent by dig to unbound, by unbound to gslb: the eu origin, with
     // gslb's scope (/24) handed back by the resolver; an answer by recursion, not authority.
-    const irish = await dig(port, ["+subnet=87.32.10.0/24", "www.lb.example.com", "A"], resolver);
+    // A loaded machine may make a recursion slow: dig waits 5 s rather than 2.
+    const irish = await dig(port, ["+time=5", "+subnet=87.32.10.0/24", "www.lb.example.com", "A"], resolver);
     expect(irish.status).toBe("NOERROR");
     expect(irish.answer.map((r) => r.split(" ").at(-1))).toEqual(["127.29.53.11"]);
     expect(irish.flags).toContain("ra");
     expect(irish.flags).not.toContain("aa");
     expect(irish.opt).toContain("CLIENT-SUBNET: 87.32.10.0/24/24");
     // A Japanese client's: the us origin. Same name, same resolver: only the subnet differs.
-    const japanese = await dig(port, ["+subnet=133.1.1.0/24", "www.lb.example.com", "A"], resolver);
+    const japanese = await dig(port, ["+time=5", "+subnet=133.1.1.0/24", "www.lb.example.com", "A"], resolver);
     expect(japanese.answer.map((r) => r.split(" ").at(-1))).toEqual(["127.29.53.12"]);
     // No subnet from the client: unbound sends the querier's own /24 (127.0.0.0, not located).
-    const own = await dig(port, ["www.lb.example.com", "A"], resolver);
+    const own = await dig(port, ["+time=5", "www.lb.example.com", "A"], resolver);
     expect(own.answer.map((r) => r.split(" ").at(-1))).toEqual(["127.29.53.12"]);
 
     // gslb's own account (--log-queries 1 in the demo): each came from unbound, with ECS.
@@ -55,11 +56,12 @@ describe.skipIf(!hasUnbound || !hasDig)("scripts/demo (skipped without unbound o
     const gslbLines = d.lines().flatMap((l) => { const j = /^gslb\s+\| (\{.*\})$/.exec(l.text ?? ""); return j === null ? [] : [JSON.parse(j[1]!)]; });
     const steered = gslbLines
       .filter((l) => l.msg === "query" && l.qname === "www.lb.example.com");
-    expect(steered.map((l) => [l.steering.from, l.steering.client, l.steering.pool, l.steering.scope])).toEqual([
+    // (unbound may ask again when gslb is slow to answer: the same query, twice.)
+    expect([...new Set(steered.map((l) => JSON.stringify([l.steering.from, l.steering.client, l.steering.pool, l.steering.scope])))]).toEqual([
       ["ecs", "87.32.10.0", "eu", 24],
       ["ecs", "133.1.1.0", "us", 24],
       ["ecs", "127.0.0.0", "us", 24],
-    ]);
+    ].map((x) => JSON.stringify(x)));
     for (const l of steered) expect(l.client).toMatch(/^127\./);
 
     // And the answer is a real origin.
