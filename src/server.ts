@@ -39,9 +39,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     workerPids: [],
     workers: () => [],
     version: 0,
-    close: async () => {
-      await control.close();
-      await a.close();
+    close: async (o) => {
+      await Promise.all([control.close(), a.close(o?.drainMs)]);
     },
   };
 }

@@ -5,9 +5,10 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { loadZoneDir, loadZoneFile, type ZoneFileResult } from "../config/load.js";
+import { loadZoneDir, loadZoneFile, SCHEMA_FILE, type ZoneFileResult } from "../config/load.js";
+import { zoneJsonSchema } from "../config/schema.js";
 import { parseOverrides } from "../health/overrides.js";
-import { formatError, type ConfigError } from "../problems/problems.js";
+import { formatError, WHOLE_FILE, type ConfigError } from "../problems/problems.js";
 import { parseFlags } from "./args.js";
 
 export const CHECK_HELP = `Usage: gslb check [DIR|FILE]...
@@ -17,6 +18,10 @@ _overrides.json against its zones. Every problem is printed as "file: path:
 reason"; exit status 1 if there is any, else 0 with one summary line per zone.
 Fields that are accepted but have no effect here (Cloudflare proxy features)
 are printed as warnings and do not fail the check.
+
+Zone files are a directory's *.json files but _*.json (server files), .*
+and ${SCHEMA_FILE}: the JSON Schema for editors ("gslb schema" writes it),
+which is checked to be this version's.
 
 Options:
   -h, --help   this text
@@ -31,8 +36,20 @@ export async function check(argv: string[]): Promise<number> {
   const results: ZoneFileResult[] = [];
   const errors: ConfigError[] = [];
   const warnings: ConfigError[] = [];
+  const notes: string[] = [];
   for (const target of positionals.length > 0 ? positionals : ["./zones"]) {
-    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
+    const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
+    if (isDir || path.basename(target) === SCHEMA_FILE) {
+      // The schema is not a zone: say it was seen, and whether an editor gets this version's.
+      const schema = isDir ? path.join(target, SCHEMA_FILE) : target;
+      if (fs.existsSync(schema)) {
+        const current = fs.readFileSync(schema, "utf8") === `${JSON.stringify(zoneJsonSchema(), null, 2)}\n`;
+        if (current) notes.push(`${schema}: the zone file JSON Schema, for editors (not a zone)\n`);
+        else warnings.push({ file: schema, path: WHOLE_FILE, message: `not this gslb's zone file JSON Schema (not a zone): regenerate it with gslb schema > ${schema}` });
+      }
+      if (!isDir) continue;
+    }
+    if (isDir) {
       const load = loadZoneDir(target);
       results.push(...load.results.values());
       errors.push(...load.errors);
@@ -54,7 +71,8 @@ export async function check(argv: string[]): Promise<number> {
     return 1;
   }
   if (results.length === 0) {
-    process.stderr.write("no zone files found (*.json)\n");
+    for (const n of notes) process.stdout.write(n);
+    process.stderr.write(`no zone files found (*.json but _*.json, .* and ${SCHEMA_FILE})\n`);
     return 1;
   }
   for (const r of results) {
@@ -65,5 +83,6 @@ export async function check(argv: string[]): Promise<number> {
     const balancing = lbs + off > 0 ? `, ${lbs} load balancer${lbs === 1 ? "" : "s"}${off > 0 ? ` (and ${off} disabled)` : ""}, ${r.balancing!.pools.size} pools` : "";
     process.stdout.write(`${r.file}: ${z.origin} serial ${z.serial}, ${z.nodes.size} names, ${rrsets} RRsets${balancing}\n`);
   }
+  for (const n of notes) process.stdout.write(n);
   return 0;
 }

@@ -1,4 +1,5 @@
-// gslb serve: load the zones, bind every listen address (UDP and TCP), answer until SIGINT/SIGTERM.
+// gslb serve: load the zones, bind every listen address (UDP and TCP), answer until SIGINT/SIGTERM
+// (then stop gracefully: TCP replies in flight go out first); SIGHUP reloads.
 
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -14,6 +15,9 @@ export const SERVE_HELP = `Usage: gslb serve [options]
 Serve the zone files in a directory as an authoritative DNS server (UDP and TCP).
 The directory is watched: an edited file is reloaded; a broken one is reported
 (file, path, reason) and its last good version keeps serving. SIGHUP reloads too.
+SIGTERM (or SIGINT) stops gracefully: no new connection is accepted, TCP queries
+already sent are answered (for --shutdown-timeout at most), health checks stop,
+the logs are flushed, exit 0.
 
 Options:
   --zones DIR               zone directory (default ./zones)
@@ -59,6 +63,8 @@ Options:
   --rrl-slip N              every Nth limited response is sent truncated (TC=1)
                             instead of dropped (default 2; 0 drops all)
   --rrl-prefix V4/V6        client prefixes counted together (default 24/56)
+  --shutdown-timeout SEC    on SIGTERM, TCP replies in flight get this long at most
+                            (default 5)
   -h, --help                this text
 `;
 
@@ -90,6 +96,7 @@ export async function serve(argv: string[]): Promise<number> {
     "rrl-rate": { type: "string" },
     "rrl-slip": { type: "string" },
     "rrl-prefix": { type: "string" },
+    "shutdown-timeout": { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -108,6 +115,7 @@ export async function serve(argv: string[]): Promise<number> {
   const rrlRate = parseInteger("rrl-rate", values["rrl-rate"], 0, 1_000_000);
   const rrlSlip = parseInteger("rrl-slip", values["rrl-slip"], 0, 100);
   const rrlPrefix = values["rrl-prefix"];
+  const shutdownTimeout = parseNumber("shutdown-timeout", values["shutdown-timeout"], 0, 3600) ?? 5;
   const prefixes = rrlPrefix === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(rrlPrefix);
   if (prefixes === null || (prefixes !== undefined && (Number(prefixes[1]) > 32 || Number(prefixes[2]) > 128))) throw new UsageError(`--rrl-prefix ${JSON.stringify(rrlPrefix)}: expected V4/V6 prefix lengths, e.g. 24/56`);
   const probeConcurrency = parseInteger("probe-concurrency", values["probe-concurrency"], 1, 100_000);
@@ -122,7 +130,28 @@ export async function serve(argv: string[]): Promise<number> {
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
 
-  let server;
+  // Signals count from the start: before the server is up (GeoIP, the first round of health
+  // checks), SIGHUP is remembered for when it is (its default would end the process, and a service
+  // manager sends it at any time), and a stop ends the process at once: nothing answers yet, and
+  // the prober and workers leave when their channel closes.
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let reloadPending = false;
+  const onHup = () => {
+    if (server === undefined) { reloadPending = true; return; }
+    logger.info({ signal: "SIGHUP" }, "reloading the zone directory");
+    server.reload();
+  };
+  process.on("SIGHUP", onHup);
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (server !== undefined) return resolve(signal);
+      logger.info({ signal }, "stopped during start-up");
+      logger.flush(() => process.exit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
   try {
     server = await startServer({
       zonesDir: values.zones!,
@@ -163,14 +192,12 @@ export async function serve(argv: string[]): Promise<number> {
     throw err;
   }
 
-  process.on("SIGHUP", () => server.reload());
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  await server.close();
+  if (reloadPending) onHup();
+  const signal = await stopRequested;
+  logger.info({ signal, drainMs: shutdownTimeout * 1000 }, "stopping: no new connections; TCP replies in flight go out first");
+  await server.close({ drainMs: shutdownTimeout * 1000 });
   logger.info("stopped");
-  logger.flush();
+  // Every line out before the process ends (pino writes asynchronously).
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   return 0;
 }

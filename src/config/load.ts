@@ -74,10 +74,21 @@ export function loadZoneFile(file: string): ZoneFileResult {
   return parseZoneText(file, text);
 }
 
-/** Files a zones directory serves: *.json, not starting with "_" (server files) or ".". */
+/**
+ * The zone files' JSON Schema, kept beside them for editors (`"$schema": "./zone.schema.json"`):
+ * a JSON file in the zones directory that is not a zone.
+ */
+export const SCHEMA_FILE = "zone.schema.json";
+
+/** Whether a file name in a zones directory is a zone file: *.json, not starting with "_" (server files) or ".", and not the schema. */
+export function isZoneFileName(name: string): boolean {
+  return name.endsWith(".json") && !name.startsWith("_") && !name.startsWith(".") && name !== SCHEMA_FILE;
+}
+
+/** Files a zones directory serves (isZoneFileName). */
 export function zoneFilesIn(dir: string): string[] {
   return fs.readdirSync(dir)
-    .filter((f) => f.endsWith(".json") && !f.startsWith("_") && !f.startsWith("."))
+    .filter(isZoneFileName)
     .sort()
     .map((f) => path.join(dir, f));
 }

@@ -43,7 +43,7 @@ export const NameRecords = z.strictObject(
 export const DEFAULT_ZONE_TTL = 3600;
 
 export const ZoneFile = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.string().optional().describe("the JSON Schema, for editors (./zone.schema.json); gslb ignores it"),
   zone: z.string().min(1).describe("the apex, e.g. lb.example.com"),
   ttl: Ttl.default(DEFAULT_ZONE_TTL).describe("TTL of records that set none, and of the SOA"),
   soa: Soa,
@@ -52,6 +52,9 @@ export const ZoneFile = z.strictObject({
 });
 export type ZoneFile = z.infer<typeof ZoneFile>;
 
-export function zoneJsonSchema(): unknown {
-  return z.toJSONSchema(ZoneFile, { io: "input" });
+/** The JSON Schema `gslb schema` prints and zones/zone.schema.json holds (test/schema.test.ts keeps them equal). */
+export function zoneJsonSchema(): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(ZoneFile, { io: "input" }) as Record<string, unknown>;
+  // A title for editors' hover text; the rest is zod's.
+  return { $schema, title: "gslb zone file", ...rest };
 }

@@ -88,15 +88,28 @@ export class OverrideManager {
   private timers: NodeJS.Timeout[] = [];
   private loadedText: string | null = null;
   private loadedFor: ReadonlyMap<string, Balancing> | null = null;
+  private lastReadError: string | null = null;
 
   constructor(private readonly health: OverrideSink, private readonly now: () => number = Date.now) {}
+
+  /** The text of the file whose overrides are in force; null when none is (no file, or it went). */
+  get fileText(): string | null {
+    return this.loadedText;
+  }
+
+  /** Why the last read found no file: "ENOENT" when it was removed; null when it was read. */
+  get readError(): string | null {
+    return this.lastReadError;
+  }
 
   /** (Re)read the file. A broken file keeps the previous overrides; a missing one clears them. */
   load(file: string, balancing: ReadonlyMap<string, Balancing>): ConfigError[] {
     let text: string;
     try {
       text = fs.readFileSync(file, "utf8");
-    } catch {
+      this.lastReadError = null;
+    } catch (err) {
+      this.lastReadError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       this.replace([]);
       this.loadedText = null;
       return [];

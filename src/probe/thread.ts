@@ -19,7 +19,12 @@ export interface ProberThreadEvents {
   onTransition(target: Target, t: Transition): void;
   onSaturated(s: { waitedMs: number; waiting: number; cap: number }): void;
   onStalled(s: { discarded: number; reason: string }): void;
+  /** The prober process could not be started or signalled (a fault: the error says what). */
   onError(err: Error): void;
+  /** The prober process exited on its own or was killed; it is started again in `restartInMs`. */
+  onExited(e: { pid: number | undefined; code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
+  /** A new prober process runs (after onExited), with the current targets. */
+  onRestarted(pid: number | undefined): void;
 }
 
 // The compiled prober, found from src/ (vitest) and dist/ alike; `npm test` builds first.
@@ -95,7 +100,8 @@ export class ProberThread {
     if (worker === this.worker) this.markReady();
     if (this.stopping || worker !== this.worker) return;
     if (Date.now() - this.startedAt > HEALTHY_RUN_MS) this.restartDelayMs = RESTART_MIN_MS;
-    this.events.onError(new Error(`prober process exited (${signal ?? code}); restarting it in ${this.restartDelayMs / 1000} s`));
+    // An expected event with a known cause: a line, not an error with a stack.
+    this.events.onExited({ pid: worker.pid, code, signal, restartInMs: this.restartDelayMs });
     // Whoever waits for a first round stops waiting: there will be none from this process.
     for (const done of this.rounds.values()) done();
     this.rounds.clear();
@@ -104,6 +110,7 @@ export class ProberThread {
       if (this.stopping) return;
       this.start();
       if (this.targets.length > 0) this.update(this.targets);
+      this.events.onRestarted(this.worker.pid);
     }, this.restartDelayMs);
     this.restartTimer.unref();
     this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);

@@ -85,6 +85,11 @@ function update(gen: number, next: readonly Target[]): void {
 
 // The DNS server going away (crash or kill) takes the prober with it.
 process.on("disconnect", () => process.exit(0));
+// Stopping is the server's call ("stop" below): Ctrl-C (and a terminal's hangup) reaches the whole
+// process group, and a service manager may signal every process; a prober killed by it would be restarted meanwhile.
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => {});
+process.on("SIGHUP", () => {});
 
 process.on("message", (m: ToWorker) => {
   switch (m.kind) {

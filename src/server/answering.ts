@@ -53,7 +53,8 @@ export interface Answering {
   answerStats(): AnswerStats;
   /** Queries handled (answered, dropped or refused) since start. */
   queries(): number;
-  close(): Promise<void>;
+  /** Stop answering; with `drainMs`, TCP connections first get the replies to what they sent (transport/tcp.ts). */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** With port 0, how many ports free for UDP may turn out taken for TCP before we give up. */
@@ -155,8 +156,9 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
       for (const l of tcp) for (const [k, v] of Object.entries(l.stats())) sum[k as keyof TcpStats] += v;
       return sum;
     },
-    close: async () => {
-      await Promise.all([...udp, ...tcp].map((l) => l.close()));
+    close: async (drainMs = 0) => {
+      // UDP has nothing in flight: a datagram is answered as it is read.
+      await Promise.all([...udp.map((l) => l.close()), ...tcp.map((l) => l.close(drainMs))]);
     },
   };
 }

@@ -145,16 +145,17 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     }
   }, HEALTH_FLUSH_MS);
 
-  const stopWorkers = async () => {
+  const stopWorkers = async (drainMs = 0) => {
     closing = true;
     clearInterval(mirror);
     await Promise.all(slots.map((s) => new Promise<void>((resolve) => {
       const w = s.worker;
       if (w === null || w.isDead()) return resolve();
-      const kill = setTimeout(() => w.process.kill("SIGKILL"), 5000);
+      // A worker finishes its TCP replies (drainMs at most), then exits; one that does not is killed.
+      const kill = setTimeout(() => w.process.kill("SIGKILL"), drainMs + 5000);
       w.once("exit", () => { clearTimeout(kill); resolve(); });
-      if (w.isConnected()) tell(w, { t: "stop" });
-      else w.process.kill("SIGTERM");
+      if (w.isConnected()) tell(w, { t: "stop", drainMs });
+      else w.process.kill("SIGKILL");
     })));
   };
 
@@ -186,9 +187,8 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     get version() { return version; },
     workers: () => slots.flatMap((s) => (s.worker?.process.pid !== undefined && !s.worker.isDead() ? [{ pid: s.worker.process.pid, version: s.version, queries: s.stats?.queries ?? 0 }] : [])),
     get workerPids() { return slots.flatMap((s) => (s.worker?.process.pid !== undefined && !s.worker.isDead() ? [s.worker.process.pid] : [])); },
-    close: async () => {
-      await stopWorkers();
-      await control.close();
+    close: async (o) => {
+      await Promise.all([stopWorkers(o?.drainMs), control.close()]);
     },
   };
 }

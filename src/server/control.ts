@@ -4,7 +4,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { loadZoneDir, type DirLoad } from "../config/load.js";
+import { isZoneFileName, loadZoneDir, type DirLoad } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
 import { HealthTable } from "../health/table.js";
 import { OverrideManager } from "../health/overrides.js";
@@ -30,6 +30,8 @@ export interface Control {
   close(): Promise<void>;
 }
 
+/** Operator overrides, beside the zone files. */
+const OVERRIDES_FILE = "_overrides.json";
 /** How long file events are gathered before one reload (editors write several in a row). */
 const RELOAD_DEBOUNCE_MS = 150;
 
@@ -41,11 +43,21 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   health.bind(current.balancing.values());
   // Operator overrides beside the zones, reloaded with them.
   const overrides = new OverrideManager(health);
-  const overridesFile = path.join(options.zonesDir, "_overrides.json");
-  const loadOverrides = () => {
+  const overridesFile = path.join(options.zonesDir, OVERRIDES_FILE);
+  /** Whether the file in force changed (new, edited, removed): each is a line of its own. */
+  const loadOverrides = (): boolean => {
+    const before = overrides.fileText;
     for (const e of overrides.load(overridesFile, current.balancing)) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
+    const after = overrides.fileText;
+    if (before !== null && after === null) {
+      const why = overrides.readError;
+      log.warn({ file: overridesFile, reason: why }, why === "ENOENT" ? "overrides file removed: every override cleared" : `overrides file unreadable (${why}): every override cleared`);
+    } else if (after !== null && after !== before) {
+      log.info({ file: overridesFile }, before === null ? "overrides file loaded" : "overrides file changed");
+    }
     const active = overrides.active();
     if (active.size > 0) log.info({ overrides: Object.fromEntries(active) }, "overrides in force");
+    return after !== before;
   };
   loadOverrides();
 
@@ -59,6 +71,8 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
     onStalled: (s) => log.warn(s, "prober starved of CPU: results that timed out late were discarded and origins keep their states; give the machine (or --prober-cpus) room"),
     onError: (err) => log.error({ err }, "prober process failed"),
+    onExited: (e) => log.warn(e, `prober process exited (${e.signal ?? `code ${e.code}`}): restarting it in ${e.restartInMs / 1000} s; origins keep their states meanwhile`),
+    onRestarted: (pid) => log.info({ pid }, "prober restarted"),
   }, options.probeConcurrency, options.proberCpus);
   if (options.monitors !== false) {
     const targets = buildTargets(current.balancing.values(), health);
@@ -71,11 +85,16 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   }
 
   const reload = (): DirLoad => {
+    const before = current;
     current = loadAndReport(options.zonesDir, current, log);
     health.bind(current.balancing.values());
     onLoad(current);
     if (options.monitors !== false) prober.update(buildTargets(current.balancing.values(), health));
-    loadOverrides();
+    const overridesChanged = loadOverrides();
+    // Unchanged files keep their zone objects (loadZoneDir), so identity says "the same".
+    if (!overridesChanged && current.zones.length === before.zones.length && current.zones.every((z, i) => z === before.zones[i])) {
+      log.info({ zones: current.zones.length }, "reload: nothing changed (the same zones and overrides are served)");
+    }
     return current;
   };
 
@@ -83,7 +102,10 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   let watcher: fs.FSWatcher | null = null;
   if (options.watch ?? true) {
     try {
-      watcher = fs.watch(options.zonesDir, () => {
+      watcher = fs.watch(options.zonesDir, (_event, name) => {
+        // Zone files, the overrides, and "..data" (Kubernetes swaps a ConfigMap's files by that
+        // link): editors' swap and backup files and the schema are no reason to reload.
+        if (name !== null && !isZoneFileName(name) && name !== OVERRIDES_FILE && !name.startsWith("..")) return;
         if (timer !== null) clearTimeout(timer);
         timer = setTimeout(() => { timer = null; reload(); }, RELOAD_DEBOUNCE_MS);
       });

@@ -26,7 +26,8 @@ export type ToWorker =
   | { readonly t: "load"; readonly version: number; readonly files: Files }
   | { readonly t: "health"; readonly changes: SlotHealth[] }
   | { readonly t: "overrides"; readonly active: [string, OverrideState][] }
-  | { readonly t: "stop" };
+  /** Stop answering: finish TCP replies for at most drainMs, then exit. */
+  | { readonly t: "stop"; readonly drainMs: number };
 
 export type FromWorker =
   /** Listening for messages: what is sent before this is lost (an ES module loads after the channel opens). */

@@ -76,5 +76,10 @@ export interface RunningServer {
   workers(): { readonly pid: number; readonly version: number; readonly queries: number }[];
   /** The configuration version: +1 on every load (workers report the one they have applied). */
   readonly version: number;
-  close(): Promise<void>;
+  /**
+   * Stop: sockets, health checks, overrides, workers. With `drainMs` (a graceful stop: SIGTERM),
+   * no new connection is accepted and open TCP connections get the replies to what they sent,
+   * for at most that long.
+   */
+  close(options?: { readonly drainMs?: number }): Promise<void>;
 }

@@ -13,6 +13,12 @@ const STATS_EVERY_MS = 500;
 
 const send = (m: FromWorker) => { if (process.connected) process.send!(m); };
 process.on("disconnect", () => process.exit(0));
+// Stopping and reloading are the primary's calls: Ctrl-C (and a terminal's hangup) reaches the
+// whole process group, and a service manager may signal every process; the primary stops each
+// worker in turn, after its TCP replies ("stop"), and a worker whose primary is gone leaves ("disconnect").
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => {});
+process.on("SIGHUP", () => {});
 
 let answering: Answering | null = null;
 let load: DirLoad | null = null;
@@ -44,7 +50,7 @@ function apply(m: ToWorker): void {
       health!.setOverrides(new Map(m.active));
       return;
     case "stop":
-      void answering!.close().then(() => process.exit(0));
+      void answering!.close(m.drainMs).then(() => process.exit(0));
       return;
   }
 }

@@ -65,7 +65,12 @@ export interface TcpListener {
   readonly address: ListenAddress;
   connections(): number;
   stats(): Readonly<TcpStats>;
-  close(): Promise<void>;
+  /**
+   * Stop accepting connections. With `drainMs` > 0, each open connection is first answered what
+   * it has sent (a query arriving whole within the time counts) and then closed, and whatever is
+   * still open after `drainMs` is cut; without, every connection is cut at once.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** A limit was reached (for a rate-limited log line): which, and the client refused. */
@@ -81,6 +86,8 @@ export function listenTcp(
   shared = false,
 ): Promise<TcpListener> {
   const open = new Set<net.Socket>();
+  /** Per open connection: close it once it has no query left to answer (a graceful stop). */
+  const finishers = new Map<net.Socket, () => void>();
   const perClient = new Map<string, number>();
   const stats: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
   // allowHalfOpen: a client that half-closes after its queries still gets their answers (see serveConnection).
@@ -97,11 +104,12 @@ export function listenTcp(
     open.add(socket);
     socket.once("close", () => {
       open.delete(socket);
+      finishers.delete(socket);
       const left = (perClient.get(client) ?? 1) - 1;
       if (left === 0) perClient.delete(client);
       else perClient.set(client, left);
     });
-    serveConnection(socket, handler, options, stats);
+    finishers.set(socket, serveConnection(socket, handler, options, stats));
   });
   // Node closes connections beyond this itself, before they reach us, and says so ("drop").
   server.maxConnections = options.maxConnections;
@@ -124,10 +132,14 @@ export function listenTcp(
         address: { host: bound.address, port: bound.port },
         connections: () => open.size,
         stats: () => stats,
-        close: () =>
+        close: (drainMs = 0) =>
           new Promise((done) => {
-            for (const s of open) s.destroy();
-            server.close(() => done());
+            // The server's "close" comes once no connection is left open.
+            server.close(() => { clearTimeout(deadline); done(); });
+            const cut = () => { for (const s of open) s.destroy(); };
+            const deadline = setTimeout(cut, drainMs);
+            if (drainMs <= 0) cut();
+            else for (const finish of finishers.values()) finish();
           }),
       });
     });
@@ -166,7 +178,8 @@ function takeTurn(): boolean {
   return true;
 }
 
-function serveConnection(socket: net.Socket, handler: MessageHandler, options: TcpOptions, stats: TcpStats): void {
+/** Serve one connection; what is returned closes it gracefully: once every query it sent is answered. */
+function serveConnection(socket: net.Socket, handler: MessageHandler, options: TcpOptions, stats: TcpStats): () => void {
   const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport: "tcp" as const };
   const framer = new Framer();
   let messageTimer: NodeJS.Timeout | null = null;
@@ -197,6 +210,8 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
   let deferred = false;
   /** The client has half-closed (FIN received). */
   let ended = false;
+  /** The server is stopping: close once nothing received is left unanswered. */
+  let finishing = false;
   // Reply bytes this connection may still be sent now: refilled at maxReplyBytesPerSecond.
   let allowance = options.maxReplyBytesPerSecond;
   let refilledAt = performance.now();
@@ -267,6 +282,8 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
     }
     // The client has half-closed and every query it sent is answered: close our side too.
     if (ended && !deferred && framer.unread === 0 && !socket.writableEnded) socket.end();
+    // Stopping, and no query (or part of one) is waiting: the replies go out, then our FIN.
+    if (finishing && !deferred && framer.buffered === 0 && !socket.writableEnded) socket.end();
   };
 
   // A FIN comes as "end" even while reading is paused, possibly before queries already received
@@ -280,4 +297,11 @@ function serveConnection(socket: net.Socket, handler: MessageHandler, options: T
     framer.push(chunk);
     answer();
   });
+
+  return () => {
+    finishing = true;
+    // Once our replies and FIN are flushed, nothing more can be sent: release the connection.
+    socket.once("finish", () => socket.destroy());
+    if (!deferred) answer();
+  };
 }

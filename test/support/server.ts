@@ -15,7 +15,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type TestServerOptions = Partial<Omit<ServerOptions, "zonesDir" | "logger">> & { host?: string };
+/** `logger`: silent unless a test reads the logs (support/logs.ts). */
+export type TestServerOptions = Partial<Omit<ServerOptions, "zonesDir">> & { host?: string };
 
 export async function startTestServer(zones: Record<string, unknown>, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-test-"));
@@ -28,7 +29,7 @@ export async function startTestServer(zones: Record<string, unknown>, options: T
     ...options,
     zonesDir: dir,
     listen: options.listen ?? [{ host, port: 0 }],
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
   });
   return {
     port: server.addresses[0]!.port,
