@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Resolver } from "node:dns/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { opt, udpQuery } from "./support/client.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const main = path.join(root, "dist/cli/main.js");
@@ -120,6 +121,16 @@ describe("gslb CLI", () => {
     const www = queries.find((q) => q.qname === "www.lb.example.com")!;
     expect(www).toMatchObject({ client: "127.0.0.1", transport: "udp", qtype: "A", rcode: 0, steering: { lb: "www.lb.example.com", policy: "geo", pool: "us-east", reason: "first healthy pool of default_pools", origins: ["use1"] } });
     expect(queries.find((q) => q.qname === "mail.lb.example.com")!.steering).toBeUndefined();
+    // A French then a British subnet: one location class (WEU), so the second answer is a reused
+    // one; its log line still names the British client and Britain.
+    for (const subnet of [[2, 2, 2], [81, 2, 69]]) {
+      await udpQuery(port, "www.lb.example.com", "A", { additionals: [opt([{ code: 8, data: Buffer.from([0, 1, 24, 0, ...subnet]) }])] });
+    }
+    await new Promise((res) => setTimeout(res, 300));
+    const logged = lines.filter((l) => l.includes('"msg":"query"')).map((l) => JSON.parse(l)).filter((q) => q.steering?.from === "ecs");
+    expect(logged.map((q) => [q.steering.client, q.steering.country, q.steering.region, q.steering.pool])).toEqual([
+      ["2.2.2.0", "FR", "WEU", "eu-west"], ["81.2.69.0", "GB", "WEU", "eu-west"],
+    ]);
     proc.kill("SIGTERM");
 
     const quiet = await serveProcess(["--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${await freePort()}`]);

@@ -317,18 +317,27 @@ export class AnswerCache {
   private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): LocationClass | null {
     const s = entry.steered;
     if (s === null || s.reuse.classOf === EVERYWHERE) return "";
-    let location: Location;
+    const location = this.locate(s, query, shape, resolver);
+    return location === null ? null : s.reuse.classOf(location);
+  }
+
+  /** Where the client of a query answered by reuse is (query logs: a kept explanation shows the first client's). */
+  clientLocation(query: Buffer, shape: Shape, resolver: string): Location | null {
+    const s = this.shapes.get(shape.key)?.steered ?? null;
+    return s === null ? null : this.locate(s, query, shape, resolver);
+  }
+
+  /** The ECS subnet's location, or the resolver's (whichever this shape's answers were located by). */
+  private locate(s: Steering, query: Buffer, shape: Shape, resolver: string): Location | null {
     if (s.fromEcs) {
       if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
       const bytes = shape.ecsFamily === 1 ? this.v4 : this.v6;
       for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
-      location = s.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
-    } else {
-      const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
-      if (bytes === null) return null;
-      location = s.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
+      return s.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
     }
-    return s.reuse.classOf(location);
+    const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
+    if (bytes === null) return null;
+    return s.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
   }
 }
 

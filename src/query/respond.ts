@@ -21,7 +21,7 @@ import type { LookupResult } from "../zone/types.js";
 import type { CookieJar } from "./cookie.js";
 import type { ResponseRateLimiter } from "./rrl.js";
 import type { GeoProvider } from "../locate/geoip.js";
-import { Locator } from "../locate/locate.js";
+import { Locator, NOWHERE } from "../locate/locate.js";
 import type { Balancing, HealthView } from "../balancing/model.js";
 import { steer, type Explanation, type Steered } from "../balancing/steer.js";
 import { AnswerCache, readShape, type Shape, type Versions } from "./answers.js";
@@ -169,7 +169,11 @@ export class Responder {
         this.answeredBy = hit.zone;
         if (this.onOutcome === null) return hit.bytes;
         const e = hit.explanation;
-        const explanation = e === undefined ? undefined : { ...e, clientAddress: e.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address };
+        // The kept explanation is the first client's: this client's address, and its location.
+        const explanation = e === undefined ? undefined : {
+          ...e, clientAddress: e.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address,
+          location: e.location === NOWHERE ? NOWHERE : this.answers!.clientLocation(query, shape, peer.address) ?? e.location,
+        };
         return this.emit(peer, hit.question, hit.rcode, hit.truncated, hit.bytes, undefined, explanation);
       }
     }
