@@ -111,6 +111,8 @@ interface Template {
   readonly version: number;
   readonly rttVersion: number;
   readonly explanation: Explanation | undefined;
+  /** Metrics: the answer's id in QueryCounters (counters.ts), counted again on each reuse; -1: none. */
+  readonly metric: number;
 }
 
 /** What every query of one shape shares: who answers it, and how a client is classed. */
@@ -135,7 +137,7 @@ export interface Keepable {
   readonly zone: string | null;
   readonly question: Question;
   /** The load balancer's decision; null for a static answer. */
-  readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation } | null;
+  readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation; readonly metric?: number } | null;
 }
 
 /** Versions of what answers depend on, read on every reuse. */
@@ -151,6 +153,8 @@ export interface Reused {
   readonly rcode: number;
   readonly truncated: boolean;
   readonly explanation: Explanation | undefined;
+  /** Metrics: the kept answer's id (Template.metric). */
+  readonly metric: number;
 }
 
 export class AnswerCache {
@@ -196,7 +200,7 @@ export class AnswerCache {
     // byte loops: a few bytes each, where Buffer.copy's call costs more than the copy.
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    return { bytes: out, zone: entry.zone, question: entry.question, rcode: t.rcode, truncated: t.truncated, explanation: t.explanation };
+    return { bytes: out, zone: entry.zone, question: entry.question, rcode: t.rcode, truncated: t.truncated, explanation: t.explanation, metric: t.metric };
   }
 
   /**
@@ -232,7 +236,7 @@ export class AnswerCache {
     this.stats.kept++;
     entry.templates.set(cls, {
       bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0,
-      version: this.versions.version, rttVersion: this.versions.rttVersion, explanation: a?.explanation,
+      version: this.versions.version, rttVersion: this.versions.rttVersion, explanation: a?.explanation, metric: a?.metric ?? -1,
     });
   }
 
