@@ -99,6 +99,22 @@ describe("QueryCounters", () => {
     expect(totals(c).latency.get("tcp")!.count).toBe(1);
   });
 
+  it("times every query at low rates and one in 16 under load (the clock costs more than the counting)", () => {
+    const c = new QueryCounters();
+    let timed = 0;
+    const run = (n: number, at: number) => { for (let i = 0; i < n; i++) if (c.timing()) { c.timed(at, at + 0.01, false); timed++; } };
+    run(64, 1000);
+    expect(timed).toBe(64); // the first 64 of a 100 ms window
+    run(160, 1050);
+    expect(timed).toBe(64 + 10); // then one in 16
+    run(16, 1200); // 100 ms later: the next sampled query opens a new window...
+    expect(timed).toBe(64 + 10 + 1);
+    timed = 0;
+    run(50, 1210); // ...in which every query is timed again
+    expect(timed).toBe(50);
+    expect(totals(c).latency.get("udp")!.count).toBe(64 + 10 + 1 + 50);
+  });
+
   it("sums snapshots of several processes, whose zone ids differ, and copies totals apart", () => {
     const one = new QueryCounters(), two = new QueryCounters();
     one.zone("a.test");

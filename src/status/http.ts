@@ -8,6 +8,7 @@ import http from "node:http";
 import type net from "node:net";
 import type { Logger } from "../log/logger.js";
 import { policyOf } from "../balancing/policies/index.js";
+import type { GeoProvider } from "../locate/geoip.js";
 import { explainQuery, locatorFor, parseSubnet, typeCode, type ExplainContext } from "../query/explain.js";
 import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import { formatListen, type ListenAddress } from "../transport/types.js";
@@ -42,7 +43,8 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
   const metrics = createMetrics(hub, options.version);
   // Compared as SHA-256 digests with timingSafeEqual: constant time whatever the lengths.
   const tokenDigest = options.token === null ? null : digest(options.token);
-  const locators = new WeakMap<object, ReturnType<typeof locatorFor>>();
+  /** One locator per GeoIP provider (null: none), each keeping one Locator per Balancing. */
+  const locators = new Map<GeoProvider | null, ReturnType<typeof locatorFor>>();
 
   const routes: Record<string, Partial<Record<string, (req: http.IncomingMessage, url: URL) => Promise<Outcome | Text>>>> = {
     "/healthz": { GET: async () => json(200, { status: "ok" }) },
@@ -91,8 +93,8 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
     const ecs = ecsText === null || ecsText === "" ? null : parseSubnet(ecsText);
     if (typeof ecs === "string") return json(400, { error: `ecs: ${JSON.stringify(ecsText)}: ${ecs}` });
     const geo = await answering.geo();
-    let locator = locators.get(geo ?? locators);
-    if (locator === undefined) locators.set(geo ?? locators, (locator = locatorFor(geo)));
+    let locator = locators.get(geo);
+    if (locator === undefined) locators.set(geo, (locator = locatorFor(geo)));
     const ctx: ExplainContext = {
       zones: answering.zones(), balancing: control.current().balancing, health: (b) => control.health.view(b), locator,
       healthNote: `live: this server's health checks and overrides (origins not yet checked count as ${options.unknownHealth})`,
