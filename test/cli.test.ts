@@ -31,7 +31,8 @@ afterAll(() => { for (const c of children) c.kill("SIGKILL"); });
  * (test/workers.test.ts and the port-in-use test below start workers).
  */
 async function serveProcess(args: string[]): Promise<{ proc: ReturnType<typeof spawn>; lines: string[] }> {
-  const proc = spawn(process.execPath, [main, "serve", "--workers", "1", ...args], { cwd: root });
+  // No status API (8053 is fixed; test/status-api.test.ts tests it on port 0).
+  const proc = spawn(process.execPath, [main, "serve", "--workers", "1", "--no-http", ...args], { cwd: root });
   children.push(proc);
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -147,7 +148,7 @@ describe("gslb CLI", () => {
     const holder = dgram.createSocket("udp4");
     await new Promise<void>((r) => holder.bind(port, "127.0.0.1", () => r()));
     try {
-      const r = gslb(["serve", "--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${port}`]);
+      const r = gslb(["serve", "--no-http", "--zones", path.join(root, "zones"), "--listen", `127.0.0.1:${port}`]);
       expect(r.status).toBe(1);
       expect(r.stderr.trim().split("\n")).toEqual([`gslb: cannot listen on udp 127.0.0.1:${port}: address already in use (is another DNS server running?)`]);
     } finally {

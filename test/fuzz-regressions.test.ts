@@ -88,7 +88,7 @@ describe("gslb serve with monitored pools (found by scripts/soak)", () => {
     });
     fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(zone));
     const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
-    const proc = spawn(process.execPath, [main, "serve", "--workers", "1", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], { stdio: "ignore" });
+    const proc = spawn(process.execPath, [main, "serve", "--workers", "1", "--no-http", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], { stdio: "ignore" });
     let exited: number | null | undefined;
     proc.on("exit", (code) => { exited = code; });
     try {

@@ -95,7 +95,7 @@ describe("the primary's end", () => {
     fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(sampleZone()));
     const port = 20000 + Math.floor(Math.random() * 20000);
     const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
-    const child = spawn(process.execPath, [main, "serve", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--workers", "2"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [main, "serve", "--no-http", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--workers", "2"], { stdio: ["ignore", "pipe", "inherit"] });
     const pids: number[] = [];
     let out = "";
     await new Promise<void>((resolve, reject) => {

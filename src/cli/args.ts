@@ -20,13 +20,13 @@ export function parseFlags<T extends Options>(argv: string[], options: T, allowP
 }
 
 /** "127.0.0.1:5300", "[::1]:5300" → {host, port}. Only IP literals: a DNS server must not resolve names to bind. */
-export function parseListen(text: string): ListenAddress {
+export function parseListen(text: string, flag = "listen"): ListenAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:\[\]]+):(\d+)$/.exec(text);
-  if (m === null) throw new UsageError(`--listen ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 127.0.0.1:5300 or [::1]:5300`);
+  if (m === null) throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected ADDR:PORT, e.g. 127.0.0.1:5300 or [::1]:5300`);
   const host = m[1]!;
   const port = Number(m[2]);
-  if (isIP(host) === 0) throw new UsageError(`--listen ${JSON.stringify(text)}: ${JSON.stringify(host)} is not an IP address`);
-  if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--listen ${JSON.stringify(text)}: port must be 0-65535`);
+  if (isIP(host) === 0) throw new UsageError(`--${flag} ${JSON.stringify(text)}: ${JSON.stringify(host)} is not an IP address`);
+  if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--${flag} ${JSON.stringify(text)}: port must be 0-65535`);
   return { host, port };
 }
 

@@ -1,19 +1,16 @@
 // gslb explain: what the server would answer a client for a name, and why. It runs the same
-// steer() the server runs; the explanation printed is the object query logs carry.
+// steer() the server runs (query/explain.ts); the explanation printed is the object query logs
+// carry. With --server, a running server explains with its live health and overrides
+// (GET /api/v1/explain of the status API) and the same text is printed.
 
+import path from "node:path";
 import { formatError } from "../problems/problems.js";
 import { loadZoneDir } from "../config/load.js";
 import { geoipLite, mmdb } from "../locate/geoip.js";
-import { Locator } from "../locate/locate.js";
-import { regionName } from "../locate/regions.js";
-import path from "node:path";
 import { OverrideManager } from "../health/overrides.js";
 import { HealthTable } from "../health/table.js";
-import { steer, type Explanation } from "../balancing/steer.js";
-import { RRType, typeName } from "../wire/constants.js";
-import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from "../wire/ip.js";
-import { masked } from "../locate/networks.js";
-import type { ClientSubnet, ResourceRecord } from "../wire/types.js";
+import { explainJson, explainQuery, formatExplain, locatorFor, parseSubnet, typeCode, type ExplainResult } from "../query/explain.js";
+import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import { lookup } from "../zone/lookup.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import { parseFlags, UsageError } from "./args.js";
@@ -30,95 +27,93 @@ Options:
   --ecs SUBNET         an EDNS Client Subnet, e.g. 198.51.100.0/24
   --zones DIR          zone directory (default ./zones)
   --geoip-mmdb FILE    locate with a MaxMind-format database
+  --server URL         ask a running gslb serve instead (its status API, e.g.
+                       http://127.0.0.1:8053): its zones, live health and overrides
   --json               print the explanation object
   -h, --help           this text
 
 Health: explain runs no monitors; origins not yet checked count as up, as at a
 server's cold start. Overrides in the zone directory's _overrides.json count.
+With --server, the server's own health checks and overrides count.
 `;
+
+/** The health line of a local explain. */
+const LOCAL_HEALTH = "explain runs no monitors: origins not yet checked count as up";
 
 export async function explain(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     type: { type: "string", default: "A" },
     client: { type: "string", default: "127.0.0.1" },
     ecs: { type: "string" },
-    zones: { type: "string", default: "./zones" },
+    zones: { type: "string" },
     "geoip-mmdb": { type: "string" },
+    server: { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, true);
   if (values.help) { process.stdout.write(EXPLAIN_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError("give one NAME");
   const name = positionals[0]!.replace(/\.$/, "").toLowerCase();
-  const type = (RRType as Record<string, number>)[values.type!.toUpperCase()];
+  const type = typeCode(values.type!);
   if (type === undefined) throw new UsageError(`--type ${JSON.stringify(values.type)}: unknown type`);
   if (parseIPv4(values.client!) === null && parseIPv6(values.client!) === null) throw new UsageError(`--client ${JSON.stringify(values.client)}: not an IP address`);
   const ecs = values.ecs === undefined ? null : parseSubnet(values.ecs);
+  if (typeof ecs === "string") throw new UsageError(`--ecs ${JSON.stringify(values.ecs)}: ${ecs}`);
 
-  const load = loadZoneDir(values.zones!);
-  for (const e of load.errors) process.stderr.write(`${formatError(e)}\n`);
-  const result = lookup(new ZoneSet(load.zones), name, type);
-  const out: string[] = [`query      ${name} ${typeName(type)}`];
-  if (result.balancer === undefined) {
-    out.push(`answer     static: rcode ${result.rcode}${result.aa ? ", authoritative" : ""}`);
-    for (const r of [...result.answers, ...result.authorities]) out.push(`           ${formatRecord(r)}`);
-    process.stdout.write(out.join("\n") + "\n");
-    return 0;
+  let result: ExplainResult;
+  if (values.server !== undefined) {
+    if (values.zones !== undefined || values["geoip-mmdb"] !== undefined) throw new UsageError("--server explains with the server's zones and GeoIP: --zones and --geoip-mmdb do not apply");
+    const fetched = await fromServer(values.server, { name, type: values.type!, client: values.client!, ecs: values.ecs });
+    if (typeof fetched === "string") {
+      process.stderr.write(`gslb explain: ${fetched}\n`);
+      return 1;
+    }
+    result = fetched;
+  } else {
+    const zones = values.zones ?? "./zones";
+    const load = loadZoneDir(zones);
+    for (const e of load.errors) process.stderr.write(`${formatError(e)}\n`);
+    const zoneSet = new ZoneSet(load.zones);
+    // GeoIP only for a load balancer's name (building the table takes a moment).
+    const steered = lookup(zoneSet, name, type).balancer !== undefined;
+    const geo = !steered ? null : values["geoip-mmdb"] !== undefined ? await mmdb(values["geoip-mmdb"]) : geoipLite();
+    // Operator overrides in force now (drain, up, down) count, as in the server.
+    const table = new HealthTable();
+    const overrides = new OverrideManager(table);
+    for (const e of overrides.load(path.join(zones, "_overrides.json"), load.balancing)) process.stderr.write(`${formatError(e)}\n`);
+    const active = overrides.active();
+    overrides.stop(); // no timers left running; what was in force stays in the table
+    table.setOverrides(active);
+    result = explainQuery({ name, type, client: values.client!, ecs }, {
+      zones: zoneSet, balancing: load.balancing, health: (b) => table.view(b), locator: locatorFor(geo), healthNote: LOCAL_HEALTH,
+    });
   }
-  const { name: lbName, owner, zone, family } = result.balancer;
-  const balancing = load.balancing.get(zone.origin)!;
-  const geo = values["geoip-mmdb"] !== undefined ? await mmdb(values["geoip-mmdb"]) : geoipLite();
-  // Operator overrides in force now (drain, up, down) count, as in the server.
-  const table = new HealthTable();
-  const overrides = new OverrideManager(table);
-  for (const e of overrides.load(path.join(values.zones!, "_overrides.json"), load.balancing)) process.stderr.write(`${formatError(e)}\n`);
-  const active = overrides.active();
-  overrides.stop(); // no timers left running; what was in force stays in the table
-  table.setOverrides(active);
-  const { records, explanation } = steer(balancing, lbName, { family, qname: name, owner, resolver: values.client!, ecs }, {
-    health: table.view(balancing), locator: new Locator(balancing.networks, geo), random: Math.random,
-  });
-  if (values.json) {
-    process.stdout.write(JSON.stringify({ ...explanation, answers: [...result.answers, ...records] }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2) + "\n");
-    return 0;
-  }
-  out.push(...describe(explanation, values.client!, ecs, family));
-  const answers = [...result.answers, ...records];
-  out.push(answers.length > 0 ? `answer     ${answers.map(formatRecord).join("\n           ")}` : `answer     NODATA (${explanation.pool.reason}): SOA in authority`);
-  out.push(`ecs scope  ${ecs === null ? "(no ECS in the query)" : `/${explanation.scope}`}`);
-  out.push("health     explain runs no monitors: origins not yet checked count as up");
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(values.json ? explainJson(result) + "\n" : formatExplain(result));
   return 0;
 }
 
-function describe(e: Explanation, resolver: string, ecs: ClientSubnet | null, family: "A" | "AAAA"): string[] {
-  const l = e.location;
-  const via = l.via.kind === "network" ? `network ${l.via.cidr}` : l.via.kind === "geoip" ? l.via.provider : "nothing (not located)";
-  return [
-    `client     ${e.clientAddress}${e.locatedFrom === "ecs" ? `/${ecs!.sourcePrefix} from ECS` : " (the resolver)"}${ecs !== null && e.locatedFrom !== "ecs" ? " (ECS not used: prefer_ecs)" : ""}${e.locatedFrom === "ecs" ? `, resolver ${resolver}` : ""}`,
-    `location   ${l.country ?? "-"}${l.subdivision ? `-${l.subdivision}` : ""}, region ${l.region ? `${l.region} (${regionName(l.region)})` : "-"}${l.latitude !== null ? `, ${l.latitude}, ${l.longitude}` : ""}; via ${via}`,
-    `rules      ${e.rules.length > 0 ? e.rules.join(", ") : "none matched"}`,
-    `policy     ${e.pool.policy}`,
-    `pools      ${e.pool.considered.map((c) => `${c.pool} ${c.state === "healthy" ? "healthy" : c.state === "no-family" ? `no healthy ${family} origin` : c.state.toUpperCase()}`).join(", ") || "-"}`,
-    `chosen     ${e.pool.pool?.name ?? "none"}: ${e.pool.reason}`,
-    `origins    ${e.origins ? `${e.origins.origins.map((o) => `${o.name} ${o.address}`).join(", ") || "none"} (${e.origins.reason})` : "-"}`,
-    `ttl        ${e.ttl}`,
-  ];
-}
-
-function parseSubnet(text: string): ClientSubnet {
-  const [addr, len] = text.split("/");
-  const v4 = parseIPv4(addr ?? "");
-  const bytes = v4 ?? parseIPv6(addr ?? "");
-  const bits = v4 !== null ? 32 : 128;
-  const prefix = len === undefined ? bits : Number(len);
-  if (bytes === null || !Number.isInteger(prefix) || prefix < 0 || prefix > bits) throw new UsageError(`--ecs ${JSON.stringify(text)}: expected ADDRESS/PREFIX, e.g. 198.51.100.0/24`);
-  const m = masked(bytes, prefix);
-  return { family: v4 !== null ? 1 : 2, sourcePrefix: prefix, scopePrefix: 0, address: v4 !== null ? formatIPv4(m) : formatIPv6(m) };
-}
-
-function formatRecord(r: ResourceRecord): string {
-  const d = r.data;
-  const text = typeof d === "string" ? d : Buffer.isBuffer(d) ? d.toString("hex") : Array.isArray(d) ? d.map((b) => JSON.stringify(b.toString())).join(" ") : Object.values(d as object).map(String).join(" ");
-  return `${r.name}. ${r.ttl} ${typeName(r.type)} ${text}`;
+/** GET /api/v1/explain of a running server; a message (not a throw) when that fails. */
+async function fromServer(base: string, q: { name: string; type: string; client: string; ecs: string | undefined }): Promise<ExplainResult | string> {
+  let url: URL;
+  try {
+    url = new URL("/api/v1/explain", base);
+  } catch {
+    throw new UsageError(`--server ${JSON.stringify(base)}: expected a URL such as http://127.0.0.1:8053`);
+  }
+  url.searchParams.set("name", q.name);
+  url.searchParams.set("type", q.type);
+  url.searchParams.set("client", q.client);
+  if (q.ecs !== undefined) url.searchParams.set("ecs", q.ecs);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return `cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`;
+  }
+  const text = await res.text();
+  let body: unknown;
+  try { body = JSON.parse(text); } catch { return `${url.origin} answered ${res.status} without JSON (is it gslb's status API?)`; }
+  if (!res.ok) return `${url.origin} answered ${res.status}: ${(body as { error?: string }).error ?? text}`;
+  return body as ExplainResult;
 }

@@ -2,10 +2,11 @@
 // (then stop gracefully: TCP replies in flight go out first); SIGHUP reloads.
 
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
-import { startServer, VERSION, WorkerStartError } from "../server.js";
+import { startServer, StatusListenError, VERSION, WorkerStartError } from "../server.js";
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
 import { parseFlags, parseInteger, parseListen, parseNumber, UsageError } from "./args.js";
@@ -65,6 +66,15 @@ Options:
   --rrl-prefix V4/V6        client prefixes counted together (default 24/56)
   --shutdown-timeout SEC    on SIGTERM, TCP replies in flight get this long at most
                             (default 5)
+  --http ADDR:PORT          the status API: /healthz, /readyz, /metrics (Prometheus),
+                            /api/v1/zones, pools, events, explain, overrides
+                            (default 127.0.0.1:8053: loopback; its reads need no token)
+  --no-http                 no status API (and nothing counted for metrics)
+  --api-token-file FILE     a bearer token (the file's first line) for the status
+                            API's write endpoints (PUT/DELETE /api/v1/overrides/...),
+                            which do not exist without it
+  --no-metrics              count nothing per query (the status API stays; for
+                            measuring what counting costs)
   -h, --help                this text
 `;
 
@@ -97,13 +107,17 @@ export async function serve(argv: string[]): Promise<number> {
     "rrl-slip": { type: "string" },
     "rrl-prefix": { type: "string" },
     "shutdown-timeout": { type: "string" },
+    http: { type: "string" },
+    "no-http": { type: "boolean" },
+    "api-token-file": { type: "string" },
+    "no-metrics": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  const listen = (values.listen ?? ["127.0.0.1:5300"]).map(parseListen);
+  const listen = (values.listen ?? ["127.0.0.1:5300"]).map((t) => parseListen(t));
   const udpSize = parseNumber("udp-size", values["udp-size"], CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS);
   const logQueries = parseNumber("log-queries", values["log-queries"], 0, 1);
   const idle = parseNumber("tcp-idle-timeout", values["tcp-idle-timeout"], 1, 3600);
@@ -126,6 +140,11 @@ export async function serve(argv: string[]): Promise<number> {
   const workers = parseInteger("workers", values.workers, 1, 1024) ?? os.availableParallelism();
   const unknownHealth = values["unknown-health"];
   if (unknownHealth !== "up" && unknownHealth !== "down") throw new UsageError(`--unknown-health ${JSON.stringify(unknownHealth)}: expected up or down`);
+  if (values["no-http"] && values.http !== undefined) throw new UsageError("--http and --no-http: give one");
+  const http = values["no-http"] ? null : parseListen(values.http ?? "127.0.0.1:8053", "http");
+  const tokenFile = values["api-token-file"];
+  if (tokenFile !== undefined && http === null) throw new UsageError("--api-token-file: there is no status API to write through (--no-http)");
+  const apiToken = tokenFile === undefined ? null : readToken(tokenFile);
   const logger = createLogger(values["log-level"]);
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
@@ -162,6 +181,9 @@ export async function serve(argv: string[]): Promise<number> {
       packetCache: !values["no-packet-cache"],
       answerCache: !values["no-answer-cache"],
       workers,
+      http,
+      apiToken,
+      metrics: !values["no-metrics"],
       logLevel: values["log-level"],
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
@@ -185,7 +207,7 @@ export async function serve(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    if (err instanceof ListenError || err instanceof WorkerStartError || (err instanceof Error && err.message.startsWith("--geoip-mmdb"))) {
+    if (err instanceof ListenError || err instanceof WorkerStartError || err instanceof StatusListenError || (err instanceof Error && err.message.startsWith("--geoip-mmdb"))) {
       process.stderr.write(`gslb: ${err.message}\n`);
       return 1;
     }
@@ -200,4 +222,17 @@ export async function serve(argv: string[]): Promise<number> {
   // Every line out before the process ends (pino writes asynchronously).
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
   return 0;
+}
+
+/** The bearer token: the file's first line, trimmed; a missing, unreadable or empty file is a usage error. */
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--api-token-file ${JSON.stringify(file)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const token = (text.split(/\r?\n/)[0] ?? "").trim();
+  if (token.length < 16 || /\s/.test(token)) throw new UsageError(`--api-token-file ${JSON.stringify(file)}: the first line must be the token: 16 characters or more, no spaces (e.g. openssl rand -hex 32)`);
+  return token;
 }

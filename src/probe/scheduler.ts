@@ -26,8 +26,8 @@ export interface Target {
 }
 
 export interface ProberEvents {
-  /** Every result (RTT for successful ones). */
-  onResult?(target: Target, result: ProbeResult, state: OriginMonitor["state"]): void;
+  /** Every result (RTT for successful ones), and how long the probe took, retries included (ms). */
+  onResult?(target: Target, result: ProbeResult, state: OriginMonitor["state"], durationMs: number): void;
   /** A state change, once per transition. */
   onTransition?(target: Target, t: Transition): void;
   /**
@@ -137,6 +137,7 @@ export class Prober {
       }
       this.inFlight++;
       let result: ProbeResult;
+      const started = performance.now();
       try {
         result = await probe(r.target.spec);
       } catch (err) {
@@ -160,7 +161,7 @@ export class Prober {
         return;
       }
       const t = r.monitor.observe(result);
-      this.events.onResult?.(r.target, result, r.monitor.state);
+      this.events.onResult?.(r.target, result, r.monitor.state, performance.now() - started);
       if (t !== null) this.events.onTransition?.(r.target, t);
     } finally {
       r.busy = false;

@@ -12,7 +12,7 @@ import type { HealthSink } from "../health/table.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
-import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
+import { STATE_CODES, type FromWorker, type ProbeStats, type ToWorker } from "./channel.js";
 
 
 export interface ProberThreadEvents {
@@ -60,6 +60,9 @@ export class ProberThread {
   private markReady: () => void = () => {};
   private nextRound = 0;
   private stopping = false;
+  /** Stats asked for (the status API), by request id. */
+  private asked = new Map<number, (s: ProbeStats & { generation: number }) => void>();
+  private nextAsk = 0;
 
   /**
    * `cpus`: a CPU list (as taskset takes it, "1" or "2-3,6") the prober is confined to, so that
@@ -126,6 +129,7 @@ export class ProberThread {
     if (m.kind === "firstRoundDone") { this.rounds.get(m.id)?.(); this.rounds.delete(m.id); return; }
     if (m.kind === "saturated") { this.events.onSaturated(m); return; }
     if (m.kind === "stalled") { this.events.onStalled(m); return; }
+    if (m.kind === "stats") { this.asked.get(m.id)?.(m); this.asked.delete(m.id); return; }
     if (m.generation !== this.generation) return;
     switch (m.kind) {
       case "transition": {
@@ -196,6 +200,28 @@ export class ProberThread {
       const timer = setTimeout(() => { this.rounds.delete(id); resolve(); }, deadlineMs + 500);
       this.rounds.set(id, () => { clearTimeout(timer); resolve(); });
       this.send({ kind: "firstRound", id, deadlineMs } satisfies ToWorker);
+    });
+  }
+
+  /** The targets now (the status API maps them to origins). */
+  current(): readonly Target[] {
+    return this.targets;
+  }
+
+  /**
+   * What the prober has counted (results, last result per target, durations), for the status API;
+   * null when it does not answer within `timeoutMs` (busy at idle priority, restarting) or answers
+   * for another generation of targets.
+   */
+  stats(timeoutMs: number): Promise<{ targets: readonly Target[]; stats: ProbeStats } | null> {
+    const id = this.nextAsk++;
+    const targets = this.targets;
+    const generation = this.generation;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.asked.delete(id); resolve(null); }, timeoutMs);
+      this.asked.set(id, (s) => { clearTimeout(timer); resolve(s.generation === generation && this.targets === targets ? { targets, stats: s } : null); });
+      if (!this.worker.connected) { clearTimeout(timer); this.asked.delete(id); resolve(null); return; }
+      this.send({ kind: "stats", id } satisfies ToWorker);
     });
   }
 

@@ -4,7 +4,7 @@
 
 import { Prober, type Target } from "./scheduler.js";
 import { ewma, poolLayout, type PoolLayout } from "./rtt.js";
-import { STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
+import { DURATION_BUCKETS, STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
 
 // The server may be gone (killed while this process loaded): then "disconnect" ends us, not a throw.
 const post = (m: FromWorker) => { if (process.connected) process.send!(m, undefined, undefined, () => {}); };
@@ -39,11 +39,42 @@ function publishRtt(): void {
   post({ kind: "rtt", generation, ...rttArrays(false) });
 }
 
+// Counted for the status API (sent when asked: "stats"), by target key, so a reload keeps them.
+interface Counted { ok: number; failed: number; lastOk: boolean; lastReason: string; lastAt: number; lastMs: number }
+const counted = new Map<string, Counted>();
+const DURATION_MS = DURATION_BUCKETS.map((s) => s * 1000);
+const durations = new Map<string, Float64Array>();
+
+function count(t: Target, ok: boolean, reason: string, ms: number): void {
+  let c = counted.get(t.key);
+  if (c === undefined) counted.set(t.key, (c = { ok: 0, failed: 0, lastOk: ok, lastReason: reason, lastAt: 0, lastMs: 0 }));
+  if (ok) c.ok++; else c.failed++;
+  c.lastOk = ok; c.lastReason = reason; c.lastAt = Date.now(); c.lastMs = ms;
+  let d = durations.get(t.spec.type);
+  if (d === undefined) durations.set(t.spec.type, (d = new Float64Array(DURATION_MS.length + 2)));
+  let b = 0;
+  while (b < DURATION_MS.length && ms > DURATION_MS[b]!) b++;
+  d[b]!++;
+  d[DURATION_MS.length + 1]! += ms / 1000;
+}
+
+function stats(id: number): FromWorker {
+  const n = targets.length;
+  const m = { ok: new Float64Array(n), failed: new Float64Array(n), lastOk: new Int8Array(n).fill(-1), lastReason: new Array<string | null>(n).fill(null), lastAt: new Float64Array(n), lastMs: new Float64Array(n) };
+  targets.forEach((t, i) => {
+    const c = counted.get(t.key);
+    if (c === undefined) return;
+    m.ok[i] = c.ok; m.failed[i] = c.failed; m.lastOk[i] = c.lastOk ? 1 : 0; m.lastReason[i] = c.lastReason; m.lastAt[i] = c.lastAt; m.lastMs[i] = c.lastMs;
+  });
+  return { kind: "stats", id, generation, ...m, durations: [...durations].map(([type, d]) => [type, d.slice()]) };
+}
+
 // The cap on probes in flight comes as the process's only argument.
 const concurrency = Number(process.argv[2]) || undefined;
 
 const prober = new Prober({
-  onResult: (t, r) => {
+  onResult: (t, r, _state, ms) => {
+    count(t, r.ok, r.reason, ms);
     if (!r.ok || r.rttMs === null) return;
     const i = indexOf.get(t.key);
     if (i === undefined) return;
@@ -71,6 +102,7 @@ function update(gen: number, next: readonly Target[]): void {
   indexOf = new Map(next.map((t, i) => [t.key, i]));
   layout = poolLayout(next);
   for (const key of targetRtt.keys()) if (!indexOf.has(key)) targetRtt.delete(key);
+  for (const key of counted.keys()) if (!indexOf.has(key)) counted.delete(key);
   const pools = new Set(layout.pools);
   for (const id of poolRtt.keys()) if (!pools.has(id)) poolRtt.delete(id);
   prober.update(next as Target[]);
@@ -98,6 +130,9 @@ process.on("message", (m: ToWorker) => {
       break;
     case "firstRound":
       void prober.firstRound(m.deadlineMs).then(() => { publishRtt(); post({ kind: "firstRoundDone", id: m.id }); });
+      break;
+    case "stats":
+      post(stats(m.id));
       break;
     case "stop":
       prober.stop();

@@ -116,6 +116,8 @@ interface Reply {
   readonly rcode: number;
   readonly truncated: boolean;
   readonly explanation: Explanation | undefined;
+  /** Metrics: the answer's id in QueryCounters (counters.ts), counted again on each reuse; -1: none. */
+  readonly metric: number;
 }
 
 /**
@@ -152,7 +154,7 @@ export interface Keepable {
   readonly zone: string | null;
   readonly question: Question;
   /** The load balancer's decision; null for a static answer. */
-  readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation } | null;
+  readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation; readonly metric?: number } | null;
 }
 
 /** Versions of what answers depend on, read on every reuse. */
@@ -168,6 +170,8 @@ export interface Reused {
   readonly rcode: number;
   readonly truncated: boolean;
   readonly explanation: Explanation | undefined;
+  /** Metrics: the kept answer's id (Template.metric). */
+  readonly metric: number;
 }
 
 export class AnswerCache {
@@ -237,7 +241,7 @@ export class AnswerCache {
     // byte loops: a few bytes each, where Buffer.copy's call costs more than the copy.
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    return { bytes: out, zone: entry.zone, question: entry.question, rcode: r.rcode, truncated: r.truncated, explanation: r.explanation };
+    return { bytes: out, zone: entry.zone, question: entry.question, rcode: r.rcode, truncated: r.truncated, explanation: r.explanation, metric: r.metric };
   }
 
   private readonly recording = (): number => {
@@ -288,7 +292,7 @@ export class AnswerCache {
       entry = { zone: entry.zone, question: entry.question, steered: entry.steered, templates: new Map() };
       this.shapes.set(shape.key, entry);
     }
-    const kept: Reply = { bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, explanation: a?.explanation };
+    const kept: Reply = { bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, explanation: a?.explanation, metric: a?.metric ?? -1 };
     const draw = a?.reuse.draw ?? null;
     const version = this.versions.version, rttVersion = this.versions.rttVersion;
     const old = entry.templates.get(cls);

@@ -26,6 +26,7 @@ import type { Balancing, HealthView } from "../balancing/model.js";
 import { steer, type Explanation, type Steered } from "../balancing/steer.js";
 import { AnswerCache, readShape, type Shape, type Versions } from "./answers.js";
 import { formatIPv4, formatIPv6 } from "../wire/ip.js";
+import type { QueryCounters } from "./counters.js";
 
 export interface ChaosIdentity {
   /** Answer to id.server / hostname.bind; null: not answered. */
@@ -50,6 +51,8 @@ export interface ResponderOptions {
   readonly rrl?: ResponseRateLimiter;
   /** What load balancers steer with: health (a view per zone's Balancing), GeoIP, randomness (tests fix it). */
   readonly steering?: { readonly health: { view(b: Balancing): HealthView } & Versions; readonly geo: GeoProvider | null; readonly random?: () => number };
+  /** Metrics: every query counted by zone, type, rcode and transport, load-balanced answers by pool (counters.ts); none: nothing counted. */
+  readonly counters?: QueryCounters;
 }
 
 /** What happened to one query, for sampled query logs and metrics. */
@@ -136,6 +139,7 @@ export class Responder {
     this.answeredBy = null;
     this.verified = false;
     const reply = this.answerQuery(query, peer);
+    this.options.counters?.count(reply, this.answeredBy, peer.transport === "tcp"); // metrics
     const rrl = this.options.rrl;
     if (rrl === undefined || reply === null || peer.transport !== "udp" || this.verified) return reply;
     return rrl.limit(reply, peer.address, answerKey(reply, this.answeredBy));
@@ -167,6 +171,7 @@ export class Responder {
       const hit = this.answers!.reuse(query, shape, peer.address);
       if (hit !== null) {
         this.answeredBy = hit.zone;
+        if (hit.metric >= 0) this.options.counters?.reanswered(hit.metric); // metrics: answers by pool
         if (this.onOutcome === null) return hit.bytes;
         const e = hit.explanation;
         // The kept explanation is the first client's: this client's address, and its location.
@@ -208,10 +213,11 @@ export class Responder {
         // Steered answers depend on the client and on health: not in the packet cache, but kept
         // per location class when they may be (answers.ts); cookies make a reply the client's own.
         const { steered, balancing, locator } = this.steer(result, question, peer, edns);
+        const metric = this.options.counters?.answered(balancing, steered.explanation) ?? -1; // metrics: answers by pool, id kept with the reply
         const bytes = this.reply(peer, message, question, edns, result, undefined, steered.explanation);
         if (shape !== null && steered.reuse !== null && (edns === null || edns.clientCookie === null)) {
           this.answers!.keep(query, shape, peer.address, bytes, {
-            zone: this.answeredBy, question, steered: { balancing, locator, reuse: steered.reuse, explanation: steered.explanation },
+            zone: this.answeredBy, question, steered: { balancing, locator, reuse: steered.reuse, explanation: steered.explanation, metric },
           });
         }
         return bytes;

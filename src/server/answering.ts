@@ -15,6 +15,7 @@ import { DEFAULT_EDNS_UDP_OCTETS, typeName } from "../wire/constants.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import type { HealthTable } from "../health/table.js";
 import { geoipLite, mmdb, type GeoProvider } from "../locate/geoip.js";
+import { QueryCounters, type CountersSnapshot } from "../query/counters.js";
 
 export const VERSION = "0.1.0";
 
@@ -36,6 +37,8 @@ export interface AnsweringOptions {
   readonly geoipMmdb?: string;
   readonly random?: () => number;
   readonly rrl?: Partial<RrlOptions>;
+  /** Count every query for the status API's metrics (query/counters.ts; default false). */
+  readonly metrics?: boolean;
 }
 
 export interface AnswerStats {
@@ -53,6 +56,10 @@ export interface Answering {
   answerStats(): AnswerStats;
   /** Queries handled (answered, dropped or refused) since start. */
   queries(): number;
+  /** What the metrics counted (null: not counting). */
+  counters(): CountersSnapshot | null;
+  /** The GeoIP provider in use (null until a zone has load balancers). */
+  geo(): GeoProvider | null;
   /** Stop answering; with `drainMs`, TCP connections first get the replies to what they sent (transport/tcp.ts). */
   close(drainMs?: number): Promise<void>;
 }
@@ -83,6 +90,8 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
   const onOutcome = logRate > 0 ? (o: QueryOutcome) => { if (Math.random() < logRate) logQuery(log, o); } : null;
   const rrlOptions: RrlOptions = { ...DEFAULT_RRL, ...options.rrl };
   const rrl = rrlOptions.rate > 0 ? new ResponseRateLimiter(rrlOptions) : undefined;
+  const counters = options.metrics === true ? new QueryCounters() : null;
+  for (const z of load.zones) counters?.zone(z.origin);
   const responder = new Responder(
     {
       rrl,
@@ -93,6 +102,7 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
       packetCache: options.packetCache ?? true,
       answerCache: options.answerCache ?? true,
       steering,
+      ...(counters !== null ? { counters } : {}),
     },
     zoneSet,
     load.balancing,
@@ -100,7 +110,18 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
     (err: unknown, peer: Peer) => log.error({ err, client: peer.address, transport: peer.transport }, "query failed: answered SERVFAIL"),
   );
   let queries = 0;
-  const handler = (query: Buffer, peer: Peer) => { queries++; return responder.respond(query, peer); };
+  // With metrics, the time to answer feeds the latency histogram: every query at low rates, a
+  // sample under load (two clock reads cost more than all the counting: query/counters.ts).
+  const handler = counters === null
+    ? (query: Buffer, peer: Peer) => { queries++; return responder.respond(query, peer); }
+    : (query: Buffer, peer: Peer) => {
+      queries++;
+      if (!counters.timing()) return responder.respond(query, peer);
+      const started = performance.now();
+      const reply = responder.respond(query, peer);
+      counters.timed(started, performance.now(), peer.transport === "tcp");
+      return reply;
+    };
   const onSocketError = (err: Error) => log.warn({ err }, "socket error");
   const tcpOptions: TcpOptions = { ...DEFAULT_TCP_OPTIONS, ...options.tcp };
   // A limit reached is worth a line, but a flood of refusals must not become a flood of logs.
@@ -145,14 +166,17 @@ export async function startAnswering(options: AnsweringOptions, log: Logger, ini
       // geoip-lite's table is built synchronously; a reload that brings the first load balancer builds it.
       if (geo === null && hasBalancers()) void loadGeo().catch((err) => log.error({ err }, "geoip load failed"));
       zoneSet = new ZoneSet(next.zones);
+      for (const z of next.zones) counters?.zone(z.origin);
       responder.setZones(zoneSet, next.balancing);
     },
     zones: () => zoneSet,
     rrlStats: () => ({ ...(rrl?.stats ?? { slipped: 0, dropped: 0 }) }),
     answerStats: () => responder.answerStats(),
     queries: () => queries,
+    counters: () => counters?.snapshot() ?? null,
+    geo: () => geo,
     tcpStats: () => {
-      const sum: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
+      const sum: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0, accepted: 0, connections: 0 };
       for (const l of tcp) for (const [k, v] of Object.entries(l.stats())) sum[k as keyof TcpStats] += v;
       return sum;
     },

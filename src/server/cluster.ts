@@ -10,6 +10,8 @@ import cluster, { type Worker } from "node:cluster";
 import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { servedTexts } from "../config/load.js";
+import { geoipLite, mmdb, type GeoProvider } from "../locate/geoip.js";
+import { addSnapshot, copyTotals, emptyTotals, type CounterTotals } from "../query/counters.js";
 import type { RrlStats } from "../query/rrl.js";
 import type { TcpStats } from "../transport/tcp.js";
 import { formatListen, type ListenAddress } from "../transport/types.js";
@@ -17,7 +19,8 @@ import { ZoneSet } from "../zone/zoneset.js";
 import type { RunningServer, ServerOptions } from "./types.js";
 import { startControl } from "./control.js";
 import { VERSION, type AnswerStats } from "./answering.js";
-import type { FromWorker, ToWorker, WorkerStart } from "./messages.js";
+import type { FromWorker, ToWorker, WorkerFigures, WorkerStart } from "./messages.js";
+import { startStatusSide } from "./status.js";
 
 // The compiled worker, found from src/ (vitest) and dist/ alike; `npm test` builds first.
 const WORKER = fileURLToPath(new URL("../../dist/server/worker.js", import.meta.url));
@@ -35,6 +38,8 @@ const RESTART_MAX_MS = 10_000;
 const HEALTHY_RUN_MS = 60_000;
 /** Longest a worker gets to start (GeoIP table, zones, sockets) before start-up fails. */
 const START_TIMEOUT_MS = 60_000;
+/** Longest a scrape waits for the workers' counters (a worker that does not answer counts with its last figures). */
+const METRICS_WAIT_MS = 1000;
 
 /** A worker could not start (a port in use, a GeoIP file missing): the message says why, in one line. */
 export class WorkerStartError extends Error {}
@@ -46,6 +51,8 @@ interface Slot {
   stats: { queries: number; tcp: TcpStats; rrl: RrlStats; answers: AnswerStats } | null;
   /** The configuration version this worker has applied. */
   version: number;
+  /** Its counters as last sent (metrics). */
+  figures: WorkerFigures | null;
 }
 
 export async function startCluster(options: ServerOptions): Promise<RunningServer> {
@@ -55,18 +62,28 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   let closing = false;
   /** Set once every worker answered: from then on, a worker that dies is started again. */
   let running = false;
-  const slots: Slot[] = Array.from({ length: n }, () => ({ worker: null, startedAt: 0, restartDelay: RESTART_MIN_MS, stats: null, version: -1 }));
+  const slots: Slot[] = Array.from({ length: n }, () => ({ worker: null, startedAt: 0, restartDelay: RESTART_MIN_MS, stats: null, version: -1, figures: null }));
   // A worker may die between the check and the send: its exit handler deals with it, not a throw here.
   const tell = (w: Worker, m: ToWorker) => { if (w.isConnected()) w.send(m, undefined, () => {}); };
   const broadcast = (m: ToWorker) => { for (const s of slots) if (s.worker !== null) tell(s.worker, m); };
 
+  // The status API first: it answers /healthz and /readyz while the rest starts.
+  const status = await startStatusSide(options);
+  const hub = status.hub;
   // Built only when asked (tools, tests): the primary answers no queries.
   let zoneSet: ZoneSet | null = null;
-  const control = await startControl(options, (load) => {
-    version++;
-    zoneSet = null;
-    broadcast({ t: "load", version, files: servedTexts(load) });
-  });
+  let control: Awaited<ReturnType<typeof startControl>>;
+  try {
+    control = await startControl({ ...options, status: hub }, (load) => {
+      version++;
+      zoneSet = null;
+      broadcast({ t: "load", version, files: servedTexts(load) });
+    });
+  } catch (err) {
+    await status.close();
+    throw err;
+  }
+  hub.control = control;
   const zones = () => (zoneSet ??= new ZoneSet(control.current().zones));
   const health = control.health;
   health.snapshot(); // from here on, changes are tracked for the workers
@@ -82,7 +99,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     unknownHealth: options.unknownHealth ?? "up",
     answering: {
       listen: options.listen, udpSize: options.udpSize, nsid: options.nsid, chaos: options.chaos, logQueries: options.logQueries,
-      tcp, packetCache: options.packetCache, answerCache: options.answerCache, geoipMmdb: options.geoipMmdb,
+      tcp, packetCache: options.packetCache, answerCache: options.answerCache, geoipMmdb: options.geoipMmdb, metrics: status.counting,
       // One cookie secret for all: a cookie one worker gave must be valid at every other.
       cookieSecret: options.cookieSecret ?? cookieSecret,
       rrl: options.rrl?.rate !== undefined ? { ...options.rrl, rate: options.rrl.rate === 0 ? 0 : split(options.rrl.rate)! } : options.rrl,
@@ -115,12 +132,17 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
         log.info({ worker: index, pid: worker.process.pid }, "worker answering");
         resolve();
       } else if (m.t === "stats") slot.stats = m;
+      else if (m.t === "metrics") { slot.figures = m; pulls.get(m.id)?.(); }
       else if (m.t === "loaded") slot.version = m.version;
       else if (m.t === "failed") { clearTimeout(timer); reject(new WorkerStartError(m.message)); }
     });
     worker.on("exit", (code, signal) => {
       clearTimeout(timer);
-      if (slot.worker === worker) { slot.worker = null; slot.stats = null; }
+      if (slot.worker === worker) {
+        // What a dead worker counted stays counted (its last figures): metrics never go backwards.
+        if (slot.figures !== null) retire(slot.figures);
+        slot.worker = null; slot.stats = null; slot.figures = null;
+      }
       if (closing) return;
       reject(new Error(`worker ${index} exited during start-up (code ${code}, signal ${signal})`));
       if (!running) return;
@@ -159,15 +181,58 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     })));
   };
 
+  // Metrics: the workers' counters, asked for on a scrape; dead workers' last figures kept.
+  const pulls = new Map<number, () => void>();
+  let nextPull = 0;
+  const retired = { counters: emptyTotals(), tcp: zeroTcp(), rrl: { slipped: 0, dropped: 0 }, answers: { reused: 0, kept: 0 } };
+  function retire(f: WorkerFigures): void {
+    if (f.counters !== null) addSnapshot(retired.counters, f.counters);
+    for (const k of ["refusedTotal", "refusedPerClient", "messageTimeouts", "stalledDrops", "accepted"] as const) retired.tcp[k] += f.tcp[k];
+    retired.rrl.slipped += f.rrl.slipped; retired.rrl.dropped += f.rrl.dropped;
+    retired.answers.reused += f.answers.reused; retired.answers.kept += f.answers.kept;
+  }
+  const gather = async () => {
+    const live = slots.filter((s) => s.worker !== null && s.worker.isConnected());
+    const id = nextPull++;
+    let waiting = live.length;
+    await new Promise<void>((resolve) => {
+      if (waiting === 0) return resolve();
+      const timer = setTimeout(() => { pulls.delete(id); resolve(); }, METRICS_WAIT_MS);
+      pulls.set(id, () => { if (--waiting === 0) { clearTimeout(timer); pulls.delete(id); resolve(); } });
+      for (const s of live) tell(s.worker!, { t: "metrics", id });
+    });
+    let counters: CounterTotals | null = status.counting ? copyTotals(retired.counters) : null;
+    const tcp = { ...retired.tcp }, rrl = { ...retired.rrl }, answers = { ...retired.answers };
+    for (const s of slots) {
+      const f = s.figures;
+      if (f === null) continue;
+      if (f.counters !== null) addSnapshot((counters ??= emptyTotals()), f.counters);
+      for (const k of Object.keys(tcp) as (keyof TcpStats)[]) tcp[k] += f.tcp[k];
+      rrl.slipped += f.rrl.slipped; rrl.dropped += f.rrl.dropped;
+      answers.reused += f.answers.reused; answers.kept += f.answers.kept;
+    }
+    return { counters, tcp, rrl, answers, processes: live.length };
+  };
+  // GeoIP for explain: loaded here on first use only (the workers have their own).
+  let geo: Promise<GeoProvider> | null = null;
+  const needsGeo = () => options.geoipMmdb !== undefined || [...control.current().balancing.values()].some((b) => b.balancers.size > 0);
+  hub.answering = {
+    zones: () => zones(),
+    geo: async () => (needsGeo() ? (geo ??= options.geoipMmdb !== undefined ? mmdb(options.geoipMmdb) : Promise.resolve().then(geoipLite)) : null),
+    gather,
+  };
+
   try {
     await Promise.all(slots.map((_, i) => fork(i)));
   } catch (err) {
     await stopWorkers();
     await control.close();
+    await status.close();
     throw err;
   }
   running = true;
-  log.info({ listen: addresses.map(formatListen), workers: n, zones: control.current().zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
+  hub.answeringUp = true;
+  log.info({ listen: addresses.map(formatListen), http: status.server === null ? null : formatListen(status.server.address), workers: n, zones: control.current().zones.map((z) => z.origin), version: VERSION, pid: process.pid }, "serving");
 
   const sum = <T extends object>(zero: T, pick: (s: NonNullable<Slot["stats"]>) => T): T => {
     const out: Record<string, number> = { ...zero } as Record<string, number>;
@@ -176,10 +241,12 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   };
   return {
     get addresses() { return addresses; },
+    http: status.server?.address ?? null,
+    status: hub,
     reload: () => control.reload(),
     zones,
     balancing: () => control.current().balancing,
-    tcpStats: () => sum({ refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 }, (s) => s.tcp),
+    tcpStats: () => sum({ refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0, accepted: 0, connections: 0 }, (s) => s.tcp),
     rrlStats: () => sum({ slipped: 0, dropped: 0 }, (s) => s.rrl),
     answerStats: () => sum({ reused: 0, kept: 0 }, (s) => s.answers),
     health,
@@ -188,7 +255,12 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     workers: () => slots.flatMap((s) => (s.worker?.process.pid !== undefined && !s.worker.isDead() ? [{ pid: s.worker.process.pid, version: s.version, queries: s.stats?.queries ?? 0 }] : [])),
     get workerPids() { return slots.flatMap((s) => (s.worker?.process.pid !== undefined && !s.worker.isDead() ? [s.worker.process.pid] : [])); },
     close: async (o) => {
+      await status.close();
       await Promise.all([stopWorkers(o?.drainMs), control.close()]);
     },
   };
+}
+
+function zeroTcp(): TcpStats {
+  return { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0, accepted: 0, connections: 0 };
 }

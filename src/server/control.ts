@@ -10,6 +10,8 @@ import { HealthTable } from "../health/table.js";
 import { OverrideManager } from "../health/overrides.js";
 import { ProberThread } from "../probe/thread.js";
 import { buildTargets, firstRoundDeadlineMs } from "../probe/targets.js";
+import type { ConfigError } from "../problems/problems.js";
+import type { StatusHub } from "../status/hub.js";
 
 export interface ControlOptions {
   readonly zonesDir: string;
@@ -20,6 +22,8 @@ export interface ControlOptions {
   readonly monitors?: boolean;
   readonly probeConcurrency?: number;
   readonly proberCpus?: string;
+  /** The status API's hub: told of loads, start-up progress, prober transitions and override changes. */
+  readonly status?: StatusHub;
 }
 
 export interface Control {
@@ -27,6 +31,11 @@ export interface Control {
   reload(): DirLoad;
   readonly health: HealthTable;
   readonly proberPid: number | undefined;
+  readonly prober: ProberThread;
+  /** zones/_overrides.json. */
+  readonly overridesFile: string;
+  /** Read the overrides file again now; its problems (none: applied). */
+  reloadOverrides(): readonly ConfigError[];
   close(): Promise<void>;
 }
 
@@ -37,17 +46,20 @@ const RELOAD_DEBOUNCE_MS = 150;
 
 export async function startControl(options: ControlOptions, onLoad: (load: DirLoad) => void): Promise<Control> {
   const log = options.logger;
+  const status = options.status;
   let current: DirLoad = loadAndReport(options.zonesDir, undefined, log);
 
   const health = options.health ?? new HealthTable(options.unknownHealth ?? "up");
   health.bind(current.balancing.values());
-  // Operator overrides beside the zones, reloaded with them.
-  const overrides = new OverrideManager(health);
+  status?.attachHealth(health);
+  // Operator overrides beside the zones, reloaded with them (the status API is told when the set in force changes).
+  const overrides = new OverrideManager({ setOverrides: (active) => { health.setOverrides(active); status?.overridesChanged(); } });
   const overridesFile = path.join(options.zonesDir, OVERRIDES_FILE);
-  /** Whether the file in force changed (new, edited, removed): each is a line of its own. */
-  const loadOverrides = (): boolean => {
+  /** The file's errors, and whether the file in force changed (new, edited, removed): each is a line of its own. */
+  const loadOverrides = (): { errors: readonly ConfigError[]; changed: boolean } => {
     const before = overrides.fileText;
-    for (const e of overrides.load(overridesFile, current.balancing)) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
+    const errors = overrides.load(overridesFile, current.balancing);
+    for (const e of errors) log.error({ file: e.file, path: e.path }, `overrides error: ${e.file}: ${e.path}: ${e.message}`);
     const after = overrides.fileText;
     if (before !== null && after === null) {
       const why = overrides.readError;
@@ -57,31 +69,36 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     }
     const active = overrides.active();
     if (active.size > 0) log.info({ overrides: Object.fromEntries(active) }, "overrides in force");
-    return after !== before;
+    return { errors, changed: after !== before };
   };
-  loadOverrides();
+  status?.loaded(current, loadOverrides().errors, false);
 
   // Monitors: results go one way, prober → health table → steering. First round before the
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
   const prober = new ProberThread(health, {
-    onTransition: (target, t) => log.info({
-      target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${"path" in target.spec ? target.spec.path : ""}`,
-      origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
-    }, `origin ${t.to}`),
+    onTransition: (target, t) => {
+      status?.transition(target.subscribers.map((s) => `${s.pool}/${s.origin}`), t.reason);
+      log.info({
+        target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${"path" in target.spec ? target.spec.path : ""}`,
+        origins: target.subscribers.map((s) => `${s.pool}/${s.origin}`), from: t.from, to: t.to, reason: t.reason,
+      }, `origin ${t.to}`);
+    },
     onSaturated: (s) => log.warn(s, "prober saturated: probes wait for a slot, so intervals and failover stretch; raise --probe-concurrency or the monitors' intervals"),
     onStalled: (s) => log.warn(s, "prober starved of CPU: results that timed out late were discarded and origins keep their states; give the machine (or --prober-cpus) room"),
     onError: (err) => log.error({ err }, "prober process failed"),
     onExited: (e) => log.warn(e, `prober process exited (${e.signal ?? `code ${e.code}`}): restarting it in ${e.restartInMs / 1000} s; origins keep their states meanwhile`),
     onRestarted: (pid) => log.info({ pid }, "prober restarted"),
   }, options.probeConcurrency, options.proberCpus);
-  if (options.monitors !== false) {
-    const targets = buildTargets(current.balancing.values(), health);
-    prober.update(targets);
-    if (targets.length > 0) {
-      const started = Date.now();
-      await prober.firstRound(firstRoundDeadlineMs(targets));
-      log.info({ targets: targets.length, ms: Date.now() - started }, "first round of health checks done");
-    }
+  if (status !== undefined) status.prober = prober;
+  const targets = options.monitors !== false ? buildTargets(current.balancing.values(), health) : [];
+  const firstRound = { targets, done: targets.length === 0 };
+  if (status !== undefined) status.firstRound = firstRound;
+  if (options.monitors !== false) prober.update(targets);
+  if (targets.length > 0) {
+    const started = Date.now();
+    await prober.firstRound(firstRoundDeadlineMs(targets));
+    firstRound.done = true;
+    log.info({ targets: targets.length, ms: Date.now() - started }, "first round of health checks done");
   }
 
   const reload = (): DirLoad => {
@@ -90,9 +107,10 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     health.bind(current.balancing.values());
     onLoad(current);
     if (options.monitors !== false) prober.update(buildTargets(current.balancing.values(), health));
-    const overridesChanged = loadOverrides();
+    const { errors, changed } = loadOverrides();
+    status?.loaded(current, errors, true);
     // Unchanged files keep their zone objects (loadZoneDir), so identity says "the same".
-    if (!overridesChanged && current.zones.length === before.zones.length && current.zones.every((z, i) => z === before.zones[i])) {
+    if (!changed && current.zones.length === before.zones.length && current.zones.every((z, i) => z === before.zones[i])) {
       log.info({ zones: current.zones.length }, "reload: nothing changed (the same zones and overrides are served)");
     }
     return current;
@@ -120,6 +138,13 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     reload,
     health,
     get proberPid() { return prober.pid; },
+    prober,
+    overridesFile,
+    reloadOverrides: () => {
+      const { errors } = loadOverrides();
+      if (status !== undefined) status.overrideErrors = errors;
+      return errors;
+    },
     close: async () => {
       await prober.stop();
       overrides.stop();

@@ -6,6 +6,7 @@ import type { RrlStats } from "../query/rrl.js";
 import type { TcpStats } from "../transport/tcp.js";
 import type { ListenAddress } from "../transport/types.js";
 import type { AnsweringOptions, AnswerStats } from "./answering.js";
+import type { CountersSnapshot } from "../query/counters.js";
 
 export type Files = [file: string, text: string][];
 
@@ -26,6 +27,8 @@ export type ToWorker =
   | { readonly t: "load"; readonly version: number; readonly files: Files }
   | { readonly t: "health"; readonly changes: SlotHealth[] }
   | { readonly t: "overrides"; readonly active: [string, OverrideState][] }
+  /** The status API is scraped: answered with "metrics" (counters are never sent unasked). */
+  | { readonly t: "metrics"; readonly id: number }
   /** Stop answering: finish TCP replies for at most drainMs, then exit. */
   | { readonly t: "stop"; readonly drainMs: number };
 
@@ -36,4 +39,13 @@ export type FromWorker =
   | { readonly t: "failed"; readonly message: string }
   /** A configuration version applied (sent at once: the primary tells when every worker has it). */
   | { readonly t: "loaded"; readonly version: number }
-  | { readonly t: "stats"; readonly queries: number; readonly tcp: TcpStats; readonly rrl: RrlStats; readonly answers: AnswerStats };
+  | { readonly t: "stats"; readonly queries: number; readonly tcp: TcpStats; readonly rrl: RrlStats; readonly answers: AnswerStats }
+  | ({ readonly t: "metrics"; readonly id: number } & WorkerFigures);
+
+/** What a worker has counted since it started (the primary sums its workers', and keeps a dead one's last). */
+export interface WorkerFigures {
+  readonly counters: CountersSnapshot | null;
+  readonly tcp: TcpStats;
+  readonly rrl: RrlStats;
+  readonly answers: AnswerStats;
+}

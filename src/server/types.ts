@@ -10,6 +10,7 @@ import type { ZoneSet } from "../zone/zoneset.js";
 import type { HealthTable } from "../health/table.js";
 import type { Balancing } from "../balancing/model.js";
 import type { AnswerStats } from "./answering.js";
+import type { StatusHub } from "../status/hub.js";
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -51,6 +52,12 @@ export interface ServerOptions {
   readonly rrl?: Partial<RrlOptions>;
   /** Answering processes: 1 (default) answers in this process; more start workers (server/cluster.ts). */
   readonly workers?: number;
+  /** The status API's listener (src/status/); none (the default here; `gslb serve` binds 127.0.0.1:8053): no status API, nothing counted. */
+  readonly http?: ListenAddress | null;
+  /** Bearer token of the status API's write endpoints (overrides); none: they do not exist. */
+  readonly apiToken?: string | null;
+  /** Count every query for /metrics (default true when there is a status listener; false measures what counting costs). */
+  readonly metrics?: boolean;
 }
 
 export interface RunningServer {
@@ -76,6 +83,10 @@ export interface RunningServer {
   workers(): { readonly pid: number; readonly version: number; readonly queries: number }[];
   /** The configuration version: +1 on every load (workers report the one they have applied). */
   readonly version: number;
+  /** The status API's address (port 0 resolved); null without one. */
+  readonly http: ListenAddress | null;
+  /** What the status API reads; its `events` is the stream of health state changes, to subscribe to. */
+  readonly status: StatusHub;
   /**
    * Stop: sockets, health checks, overrides, workers. With `drainMs` (a graceful stop: SIGTERM),
    * no new connection is accepted and open TCP connections get the replies to what they sent,

@@ -49,6 +49,9 @@ function apply(m: ToWorker): void {
     case "overrides":
       health!.setOverrides(new Map(m.active));
       return;
+    case "metrics":
+      send({ t: "metrics", id: m.id, counters: answering!.counters(), tcp: answering!.tcpStats(), rrl: answering!.rrlStats(), answers: answering!.answerStats() });
+      return;
     case "stop":
       void answering!.close(m.drainMs).then(() => process.exit(0));
       return;

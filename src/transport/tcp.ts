@@ -59,6 +59,9 @@ export interface TcpStats {
   stalledDrops: number;
   /** Reply bytes written and not yet taken by the kernel, now. */
   pendingBytes: number;
+  /** Connections accepted (not refused), and open now. */
+  accepted: number;
+  connections: number;
 }
 
 export interface TcpListener {
@@ -89,7 +92,7 @@ export function listenTcp(
   /** Per open connection: close it once it has no query left to answer (a graceful stop). */
   const finishers = new Map<net.Socket, () => void>();
   const perClient = new Map<string, number>();
-  const stats: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0 };
+  const stats: TcpStats = { refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0, accepted: 0, connections: 0 };
   // allowHalfOpen: a client that half-closes after its queries still gets their answers (see serveConnection).
   const server = net.createServer({ noDelay: true, pauseOnConnect: false, allowHalfOpen: true }, (socket) => {
     const client = socket.remoteAddress ?? "";
@@ -102,9 +105,12 @@ export function listenTcp(
     }
     perClient.set(client, count + 1);
     open.add(socket);
+    stats.accepted++;
+    stats.connections++;
     socket.once("close", () => {
       open.delete(socket);
       finishers.delete(socket);
+      stats.connections--;
       const left = (perClient.get(client) ?? 1) - 1;
       if (left === 0) perClient.delete(client);
       else perClient.set(client, left);

@@ -1,0 +1,175 @@
+// GET /metrics: the Prometheus text format, through prom-client. Nothing here runs per query: the
+// answering processes count into typed arrays (query/counters.ts); on a scrape the hub gathers
+// their sums (over IPC from workers) and the prober's figures, once, and every metric's collect()
+// callback reads that one gathering. Histograms already bucketed elsewhere (query latency, probe
+// durations) are exposed by a small metric object of our own that prom-client's registry prints
+// like its own histograms.
+
+import client, { Counter, Gauge, Registry } from "prom-client";
+import type { Balancing, Origin, Pool } from "../balancing/model.js";
+import { DURATION_BUCKETS } from "../probe/channel.js";
+import { LATENCY_BUCKETS, type CounterTotals } from "../query/counters.js";
+import type { AnsweringFigures, StatusHub } from "./hub.js";
+
+/** What one scrape reads: gathered once, before the registry renders. */
+interface Scrape {
+  answering: AnsweringFigures | null;
+}
+
+export interface Metrics {
+  readonly contentType: string;
+  /** Gather (workers, prober) and render. */
+  render(): Promise<string>;
+}
+
+export function createMetrics(hub: StatusHub, version: string): Metrics {
+  const registry = new Registry();
+  client.collectDefaultMetrics({ register: registry });
+  let scrape: Scrape = { answering: null };
+  const totals = (): CounterTotals | null => scrape.answering?.counters ?? null;
+
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Counter<L>) => void) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Gauge<L>) => void) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+
+  gauge("gslb_build_info", "gslb's version (always 1)", ["version"], (m) => m.set({ version }, 1));
+  gauge("gslb_ready", "1 once zones are loaded, the first round of health checks is over and DNS is answered", [], (m) => m.set(hub.readiness().ready ? 1 : 0));
+  gauge("gslb_answering_processes", "Processes answering DNS (--workers)", [], (m) => m.set(scrape.answering?.processes ?? 0));
+
+  // ---------------------------------------------------------------- DNS
+  counter("gslb_dns_queries_total", "DNS queries answered, by zone (\"(none)\": no zone answered), query type, response code and transport; counted before rate limiting", ["zone", "qtype", "rcode", "transport"], (m) => {
+    for (const q of totals()?.queries.values() ?? []) m.inc({ zone: q.zone, qtype: q.qtype, rcode: q.rcode, transport: q.transport }, q.value);
+  });
+  counter("gslb_dns_dropped_queries_total", "DNS queries given no reply: malformed (shorter than a header, or a response), or dropped by response rate limiting", ["reason"], (m) => {
+    m.inc({ reason: "malformed" }, totals()?.malformed ?? 0);
+    m.inc({ reason: "rate_limited" }, scrape.answering?.rrl.dropped ?? 0);
+  });
+  counter("gslb_dns_rate_limited_total", "UDP responses limited by response rate limiting (--rrl-rate): sent truncated (slipped) or dropped", ["action"], (m) => {
+    m.inc({ action: "slipped" }, scrape.answering?.rrl.slipped ?? 0);
+    m.inc({ action: "dropped" }, scrape.answering?.rrl.dropped ?? 0);
+  });
+  registry.registerMetric(histogram("gslb_dns_query_duration_seconds", "Time to answer a DNS query inside the server, from its bytes to the reply's, by transport", LATENCY_BUCKETS, () => {
+    const t = totals();
+    if (t === null) return [];
+    return [...t.latency].map(([transport, h]) => ({ labels: { transport }, buckets: h.buckets, count: h.count, sum: h.sum }));
+  }) as never);
+
+  // ---------------------------------------------------------------- load balancing
+  counter("gslb_lb_answers_total", "Load-balanced answers, by load balancer and the pool that answered (\"(none)\": no pool could); reused answers included", ["zone", "load_balancer", "pool"], (m) => {
+    const sums = new Map<string, { zone: string; load_balancer: string; pool: string; value: number }>();
+    for (const a of totals()?.answers.values() ?? []) {
+      const key = `${a.zone}|${a.loadBalancer}|${a.pool}`;
+      const e = sums.get(key);
+      if (e !== undefined) e.value += a.value;
+      else sums.set(key, { zone: a.zone, load_balancer: a.loadBalancer, pool: a.pool, value: a.value });
+    }
+    for (const { value, ...labels } of sums.values()) m.inc(labels, value);
+  });
+  counter("gslb_lb_fallbacks_total", "Load-balanced answers that fell back to the fallback pool (no usable pool: health ignored), by load balancer and fallback pool", ["zone", "load_balancer", "pool"], (m) => {
+    for (const a of totals()?.answers.values() ?? []) if (a.fallback) m.inc({ zone: a.zone, load_balancer: a.loadBalancer, pool: a.pool }, a.value);
+  });
+  counter("gslb_answer_cache_reused_total", "Load-balanced answers served from the answer cache (one answer per query shape and location class)", [], (m) => m.inc(scrape.answering?.answers.reused ?? 0));
+
+  // ---------------------------------------------------------------- health
+  counter("gslb_probe_results_total", "Health check probe results by origin (a probe shared by several pools counts for each), success or failure", ["zone", "pool", "origin", "result"], (m) => {
+    const places = placesOf(hub);
+    for (const [key, r] of hub.probes.results) {
+      const p = places.get(key);
+      if (p === undefined) continue;
+      m.inc({ zone: p.zone, pool: p.pool, origin: r.origin, result: "success" }, r.success);
+      m.inc({ zone: p.zone, pool: p.pool, origin: r.origin, result: "failure" }, r.failure);
+    }
+  });
+  registry.registerMetric(histogram("gslb_probe_duration_seconds", "Health check probe durations (retries included), by monitor type", DURATION_BUCKETS, () =>
+    [...hub.probes.durations].map(([type, d]) => {
+      const buckets = [...d.subarray(0, DURATION_BUCKETS.length + 1)];
+      return { labels: { type }, buckets, count: buckets.reduce((a, b) => a + b, 0), sum: d[DURATION_BUCKETS.length + 1]! };
+    })) as never);
+  gauge("gslb_origin_up", "1 when steering counts the origin up (its monitor's verdict, overrides and --unknown-health applied; disabled origins 0)", ["zone", "pool", "origin"], (m) => {
+    eachOrigin(hub, (zone, b, pool, origin) => m.set({ zone, pool: pool.name, origin: origin.name }, origin.enabled && hub.control!.health.view(b).originUp(pool, origin) ? 1 : 0));
+  });
+  gauge("gslb_pool_up", "1 when the pool is healthy: enabled, and minimum_origins of its origins up (or forced up)", ["zone", "pool"], (m) => {
+    const control = hub.control;
+    if (control === null) return;
+    for (const [zone, b] of control.current().balancing) for (const pool of b.poolList) m.set({ zone, pool: pool.name }, control.health.view(b).poolHealthy(pool) ? 1 : 0);
+  });
+  gauge("gslb_origin_rtt_seconds", "Moving average of the origin's successful probe round trips", ["zone", "pool", "origin"], (m) => {
+    eachOrigin(hub, (zone, _b, pool, origin) => {
+      const ms = hub.control!.health.originRtt(pool.key, origin.name);
+      if (ms !== null) m.set({ zone, pool: pool.name, origin: origin.name }, ms / 1000);
+    });
+  });
+
+  // ---------------------------------------------------------------- configuration
+  counter("gslb_config_reloads_total", "Reloads of the zones directory (file changes, SIGHUP) since start", [], (m) => m.inc(hub.reloads));
+  counter("gslb_config_reload_errors_total", "Reloads that reported a problem (a zone file kept its last good version or is not served, or _overrides.json was refused)", [], (m) => m.inc(hub.reloadErrors));
+  gauge("gslb_config_last_reload_successful", "1 when the last load of the zones directory had no problem", [], (m) => m.set(hub.lastLoadOk ? 1 : 0));
+  gauge("gslb_config_last_reload_timestamp_seconds", "When the zones directory was last loaded", [], (m) => m.set(hub.lastLoadAt / 1000));
+
+  // ---------------------------------------------------------------- TCP
+  counter("gslb_tcp_connections_total", "TCP connections accepted", [], (m) => m.inc(scrape.answering?.tcp.accepted ?? 0));
+  gauge("gslb_tcp_connections", "TCP connections open now", [], (m) => m.set(scrape.answering?.tcp.connections ?? 0));
+  counter("gslb_tcp_refused_total", "TCP connections refused: over --tcp-max-connections (total) or --tcp-max-per-client (per_client)", ["limit"], (m) => {
+    m.inc({ limit: "total" }, scrape.answering?.tcp.refusedTotal ?? 0);
+    m.inc({ limit: "per_client" }, scrape.answering?.tcp.refusedPerClient ?? 0);
+  });
+  counter("gslb_tcp_closed_total", "TCP connections closed by a defence: a message not whole in time, or replies unread too long", ["reason"], (m) => {
+    m.inc({ reason: "message_timeout" }, scrape.answering?.tcp.messageTimeouts ?? 0);
+    m.inc({ reason: "stalled" }, scrape.answering?.tcp.stalledDrops ?? 0);
+  });
+
+  // One scrape at a time: a second one waits for the first's gathering rather than doubling it.
+  let busy: Promise<string> | null = null;
+  const render = async (): Promise<string> => {
+    const [answering] = await Promise.all([hub.answering?.gather() ?? Promise.resolve(null), hub.refreshProbes()]);
+    // Every collect() runs synchronously inside registry.metrics(): they all see this gathering.
+    scrape = { answering };
+    return registry.metrics();
+  };
+  return {
+    contentType: registry.contentType,
+    render: async () => {
+      while (busy !== null) await busy.catch(() => {});
+      busy = render();
+      try { return await busy; } finally { busy = null; }
+    },
+  };
+}
+
+type Labels = Record<string, string>;
+
+/** A histogram whose buckets were counted elsewhere: printed by the registry like prom-client's own. */
+function histogram(name: string, help: string, bounds: readonly number[], read: () => { labels: Labels; buckets: number[]; count: number; sum: number }[]) {
+  return {
+    name, help, type: "histogram", aggregator: "sum",
+    reset() {},
+    async get() {
+      const values: { labels: Labels; value: number; metricName: string }[] = [];
+      for (const h of read()) {
+        let cumulative = 0;
+        bounds.forEach((le, i) => {
+          cumulative += h.buckets[i] ?? 0;
+          values.push({ labels: { ...h.labels, le: String(le) }, value: cumulative, metricName: `${name}_bucket` });
+        });
+        values.push({ labels: { ...h.labels, le: "+Inf" }, value: h.count, metricName: `${name}_bucket` });
+        values.push({ labels: h.labels, value: h.sum, metricName: `${name}_sum` });
+        values.push({ labels: h.labels, value: h.count, metricName: `${name}_count` });
+      }
+      return { name, help, type: "histogram", values, aggregator: "sum" };
+    },
+  };
+}
+
+/** Origin keys → zone and pool names, from the configuration served now. */
+function placesOf(hub: StatusHub): Map<string, { zone: string; pool: string }> {
+  const out = new Map<string, { zone: string; pool: string }>();
+  eachOrigin(hub, (zone, _b, pool, origin) => out.set(origin.key, { zone, pool: pool.name }));
+  return out;
+}
+
+function eachOrigin(hub: StatusHub, f: (zone: string, b: Balancing, pool: Pool, origin: Origin) => void): void {
+  const control = hub.control;
+  if (control === null) return;
+  for (const [zone, b] of control.current().balancing) for (const pool of b.poolList) for (const origin of pool.origins) f(zone, b, pool, origin);
+}
