@@ -56,6 +56,13 @@ describe("gslb CLI", () => {
     }
   });
 
+  it("stops quietly when its reader does (gslb schema | head)", () => {
+    // The schema is larger than a pipe's buffer, so the writer meets the closed pipe (EPIPE).
+    const r = spawnSync("sh", ["-c", `node ${path.join(root, "dist/cli/main.js")} schema | head -c 100 > /dev/null`], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
   it("rejects unknown commands and flags with one clear line, exit 2", () => {
     const cmd = gslb(["srve"]);
     expect(cmd.status).toBe(2);

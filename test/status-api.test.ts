@@ -35,7 +35,7 @@ const seen: StateChange[] = [];
 
 function zone(): Record<string, any> {
   return balancedZone({
-    monitors: { hc: { type: "http", path: "/", port: a.port, interval: 5, timeout: 1, retries: 0 } },
+    monitors: { hc: { type: "http", path: "/", port: a.port, interval: 5, timeout: 3, retries: 0 } },
     pools: {
       pa: { origins: [{ name: "a", address: "127.0.0.51" }], monitor: "hc" },
       pb: { origins: [{ name: "b", address: "127.0.0.52" }], monitor: "hc", minimum_origins: 1 },

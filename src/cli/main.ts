@@ -55,6 +55,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`gslb schema | head`) closes the pipe: that ends the output, as it
+// does for any Unix tool, not the process with a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
