@@ -174,3 +174,24 @@ function located(l: Omit<Location, "point" | "countryId" | "regionId">): Locatio
     point: `${l.latitude},${l.longitude}|${l.bits}`, countryId: idOf(l.country), regionId: idOf(l.region),
   });
 }
+
+/**
+ * A place that is only a region (and a representative point in it), for showing what each region
+ * gets (the status page): no country, so country_pools do not apply; `via` says it is synthetic.
+ */
+export function regionPlace(region: RegionCode, latitude: number, longitude: number): Location {
+  return located({ country: null, subdivision: null, region, latitude, longitude, via: Object.freeze({ kind: "network" as const, cidr: `region ${region}` }), bits: 0 });
+}
+
+/** A Locator that places every client at one Location (the status page's region table). */
+export class FixedLocator extends Locator {
+  constructor(private readonly place: Location) {
+    super([], null);
+  }
+  override locate(): Location {
+    return this.place;
+  }
+  override locateBytes(): Location {
+    return this.place;
+  }
+}

@@ -15,6 +15,8 @@ import { formatListen, type ListenAddress } from "../transport/types.js";
 import type { StatusHub } from "./hub.js";
 import { createMetrics } from "./metrics.js";
 import { deleteOverride, putOverride, readEntries, type Outcome, type OverrideTarget } from "./overrides.js";
+import { statusPage } from "./page.js";
+import { statusSnapshot } from "./snapshot.js";
 
 export interface StatusServerOptions {
   readonly address: ListenAddress;
@@ -45,8 +47,11 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
   const tokenDigest = options.token === null ? null : digest(options.token);
   /** One locator per GeoIP provider (null: none), each keeping one Locator per Balancing. */
   const locators = new Map<GeoProvider | null, ReturnType<typeof locatorFor>>();
+  const page = statusPage(options.version);
 
   const routes: Record<string, Partial<Record<string, (req: http.IncomingMessage, url: URL) => Promise<Outcome | Text>>>> = {
+    // The status page (page.ts): first view rendered here, then it re-reads /api/v1/status by itself.
+    "/": { GET: async () => ({ text: page.html(await statusSnapshot(hub)), contentType: "text/html; charset=utf-8", headers: { "content-security-policy": page.csp, "x-content-type-options": "nosniff" } }) },
     "/healthz": { GET: async () => json(200, { status: "ok" }) },
     "/readyz": {
       GET: async () => {
@@ -56,6 +61,12 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
     },
     "/metrics": { GET: async () => ({ text: await metrics.render(), contentType: metrics.contentType }) },
     [`${API}/zones`]: { GET: async () => zones(hub) },
+    [`${API}/status`]: {
+      GET: async () => {
+        const snapshot = await statusSnapshot(hub);
+        return snapshot === null ? notReady() : { status: 200, body: snapshot as unknown as Record<string, unknown> };
+      },
+    },
     [`${API}/pools`]: { GET: async () => pools(hub) },
     [`${API}/events`]: {
       GET: async (_req, url) => {
@@ -180,14 +191,14 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
   };
 }
 
-interface Text { readonly text: string; readonly contentType: string }
+interface Text { readonly text: string; readonly contentType: string; readonly headers?: Record<string, string> }
 type Reply = (Outcome | Text) & { allow?: string };
 
 function send(res: http.ServerResponse, r: Reply): void {
   const headers: Record<string, string> = { "cache-control": "no-store" };
   if (r.allow !== undefined) headers.allow = r.allow;
   if ("text" in r) {
-    res.writeHead(200, { ...headers, "content-type": r.contentType });
+    res.writeHead(200, { ...headers, ...r.headers, "content-type": r.contentType });
     res.end(r.text);
     return;
   }
