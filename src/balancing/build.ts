@@ -12,8 +12,8 @@ import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
 import { checkName, inZone, resolveName } from "../records/names.js";
 import { parseExpression } from "./expression.js";
 import { isExpression } from "./rules.js";
-import type { Balancing, LoadBalancer, Origin, Pool, Rule, RuleCondition, SteeringSettings } from "./model.js";
-import { BalancingSections, IGNORED, type LoadBalancerSchema, type RuleSchema, type StructuredCondition } from "./schema.js";
+import type { Balancing, LoadBalancer, NotificationFilter, Origin, Pool, Rule, RuleCondition, SteeringSettings, ZoneWebhook } from "./model.js";
+import { BalancingSections, IGNORED, type NotificationFilterSchema, type LoadBalancerSchema, type RuleSchema, type StructuredCondition } from "./schema.js";
 
 type Sections = { [K in keyof typeof BalancingSections]: z.output<(typeof BalancingSections)[K]> };
 type LbInput = z.output<typeof LoadBalancerSchema>;
@@ -93,6 +93,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
       minimumOrigins: p.minimum_origins, monitor: p.monitor ?? null, latitude: p.latitude ?? null, longitude: p.longitude ?? null,
       // DNS-only, Cloudflare steers least_* origin policies like random, by weight.
       originPolicy: p.origin_steering?.policy === "hash" ? "hash" : "random", enabled: p.enabled,
+      notificationFilter: notificationFilter(p.notification_filter),
     });
     pools.set(name, pool);
     poolList.push(pool);
@@ -186,10 +187,28 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     networks.push(Object.freeze({ cidr, family: parsed.family, bytes: parsed.bytes, prefix: parsed.prefix, location: Object.freeze(Object.assign({}, location)) }));
   }
 
+  const webhooks = file.notifications.webhooks.map((w, i): ZoneWebhook => {
+    const path: Path = ["notifications", "webhooks", i];
+    let url: URL | null = null;
+    try { url = new URL(w.url); } catch { problem([...path, "url"], `${JSON.stringify(w.url)} is not a URL`); }
+    if (url !== null && url.hash !== "") problem([...path, "url"], "a webhook URL has no #fragment");
+    (w.pools ?? []).forEach((name, j) => { if (!pools.has(name) && !removed.pools.has(name)) problem([...path, "pools", j], unknownName("pool", name, poolNames)); });
+    return Object.freeze({ url: w.url, secretFile: w.secret_file ?? null, pools: w.pools === undefined ? null : Object.freeze([...w.pools]), filter: notificationFilter(w.filter) });
+  });
+
   const balancing: Balancing = Object.freeze({
     origin, monitors, pools, balancers, disabled, networks: Object.freeze(networks), origins: Object.freeze(origins), poolList: Object.freeze(poolList),
+    webhooks: Object.freeze(webhooks),
   });
   return { balancing, problems, warnings };
+}
+
+/** Cloudflare's notification_filter as the model holds it (null fields: not set). */
+function notificationFilter(f: z.output<typeof NotificationFilterSchema> | null | undefined): NotificationFilter | null {
+  if (f === null || f === undefined) return null;
+  const options = (o: { disable: boolean; healthy?: boolean | null | undefined } | null | undefined) =>
+    o === null || o === undefined ? null : Object.freeze({ disable: o.disable, healthy: o.healthy ?? null });
+  return Object.freeze({ origin: options(f.origin), pool: options(f.pool) });
 }
 
 interface Refs {

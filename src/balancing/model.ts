@@ -8,9 +8,9 @@ import type { RegionCode } from "../locate/regions.js";
 import type { MonitorSettings } from "../monitor/registry.js";
 import type { Expression } from "./expression.js";
 import type { PolicyName } from "./policies/index.js";
-import type { Family, Origin, Pool, SteeringBase } from "./pool.js";
+import type { Family, NotificationFilter, Origin, Pool, SteeringBase } from "./pool.js";
 
-export type { Client, Family, HealthView, Origin, Pool, PreferEcs, RandomSteering, SteeringBase } from "./pool.js";
+export type { Client, Family, FilterOptions, HealthView, NotificationFilter, Origin, Pool, PreferEcs, RandomSteering, SteeringBase } from "./pool.js";
 
 /** What a load balancer steers with; rules override these fields. */
 export interface SteeringSettings extends SteeringBase {
@@ -57,5 +57,16 @@ export interface Balancing {
   readonly origins: readonly Origin[];
   /** Pools by Pool.index. */
   readonly poolList: readonly Pool[];
+  /** gslb: the zone's webhooks (`notifications.webhooks`), told of its state changes (src/notify/). */
+  readonly webhooks: readonly ZoneWebhook[];
+}
+
+export interface ZoneWebhook {
+  readonly url: string;
+  /** As written (relative: to the zone directory); read by the notifier on each load. */
+  readonly secretFile: string | null;
+  /** Only these pools' events (null: every pool of the zone). */
+  readonly pools: readonly string[] | null;
+  readonly filter: NotificationFilter | null;
 }
 

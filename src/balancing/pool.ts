@@ -41,6 +41,20 @@ export interface Pool {
   readonly longitude: number | null;
   readonly originPolicy: "random" | "hash";
   readonly enabled: boolean;
+  /** Cloudflare's notification_filter: which of its state changes webhooks are told of (null: all). */
+  readonly notificationFilter: NotificationFilter | null;
+}
+
+/** Cloudflare's filter options for one kind of resource: none (disable), or only one health (healthy; null: both). */
+export interface FilterOptions {
+  readonly disable: boolean;
+  readonly healthy: boolean | null;
+}
+
+/** Cloudflare's notification_filter: per kind of resource, null when not set (every event). */
+export interface NotificationFilter {
+  readonly origin: FilterOptions | null;
+  readonly pool: FilterOptions | null;
 }
 
 /** prefer_ecs (Cloudflare's location_strategy): when the EDNS Client Subnet locates the client. */

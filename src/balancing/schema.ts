@@ -29,6 +29,29 @@ const RandomSteering = z.strictObject({
   pool_weights: z.record(z.string(), z.number().min(0).max(1)).optional(),
 });
 
+/** Cloudflare's pool notification filter options for one kind of resource (pool or origin); null: reset (all events). */
+const FilterOptions = z.strictObject({
+  disable: z.boolean().default(false).describe("true: no notifications for this kind of resource (pool or origin)"),
+  healthy: z.boolean().nullable().optional().describe("only notifications of this health (false: only DOWN events); absent or null: all"),
+}).nullable().optional();
+/** Cloudflare's `notification_filter` (a pool's); gslb's per-zone webhooks take the same shape as their `filter`. */
+export const NotificationFilterSchema = z.strictObject({
+  origin: FilterOptions.describe("events of the pool's origins"),
+  pool: FilterOptions.describe("events of the pool itself (healthy under minimum_origins, or not)"),
+});
+
+/** gslb: a webhook of the zone file's `notifications` section (src/notify/). */
+export const WebhookSchema = z.strictObject({
+  url: z.string().regex(/^https?:\/\//i, "an http:// or https:// URL").describe("POSTed a JSON body for each state change"),
+  secret_file: z.string().min(1).optional().describe("a file whose first line is the HMAC secret (X-Gslb-Signature); relative to the zone directory"),
+  pools: z.array(z.string()).min(1).optional().describe("only these pools' events (default: every pool of the zone)"),
+  filter: NotificationFilterSchema.optional().describe("Cloudflare's notification_filter semantics, for this webhook"),
+});
+
+export const NotificationsSchema = z.strictObject({
+  webhooks: z.array(WebhookSchema).default([]),
+});
+
 export const OriginSchema = z.strictObject({
   name: z.string().min(1),
   address: z.string().min(1).describe("IPv4, IPv6, or a host name (answered as a CNAME)"),
@@ -59,7 +82,7 @@ export const PoolSchema = z.strictObject({
   disabled_at: Descriptive,
   healthy: Descriptive,
   notification_email: Ignored,
-  notification_filter: Ignored,
+  notification_filter: NotificationFilterSchema.nullable().optional().describe("which state changes the webhooks are told of (Cloudflare's semantics)"),
   check_regions: Ignored,
   health_sources: Ignored,
   load_shedding: Ignored,
@@ -135,6 +158,7 @@ export const BalancingSections = {
   pools: z.record(z.string(), PoolSchema).default({}),
   load_balancers: z.record(z.string(), LoadBalancerSchema).default({}).describe("owner name → load balancer (Cloudflare's object)"),
   networks: z.record(z.string(), NetworkSchema).default({}).describe("gslb: CIDR → location, checked before GeoIP"),
+  notifications: NotificationsSchema.default({ webhooks: [] }).describe("gslb: webhooks told of this zone's origin and pool state changes"),
 };
 
 const STEERING_IGNORED = {
@@ -155,8 +179,7 @@ export const IGNORED = {
   overrides: STEERING_IGNORED,
   rule: { fixed_response: "no effect: fixed responses are for proxied load balancers (DNS-only)" },
   pool: {
-    notification_email: "no effect: notifications are not sent yet",
-    notification_filter: "no effect: notifications are not sent yet",
+    notification_email: "no effect: gslb sends no e-mail; use webhooks (notifications.webhooks, gslb serve --webhook)",
     check_regions: "no effect: one instance probes from where it runs",
     health_sources: "no effect: one instance probes from where it runs",
     load_shedding: "no effect: load shedding needs Cloudflare's proxy (DNS-only)",

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { createLogger } from "../log/logger.js";
+import { readSecret } from "../notify/notifier.js";
 import { DEFAULT_PROBE_CONCURRENCY } from "../probe/scheduler.js";
 import { startServer, StatusListenError, VERSION, WorkerStartError } from "../server.js";
 import { ListenError } from "../transport/types.js";
@@ -75,6 +76,11 @@ Options:
                             which do not exist without it
   --no-metrics              count nothing per query (the status API stays; for
                             measuring what counting costs)
+  --webhook URL             POST every origin and pool state change (JSON) to URL,
+                            repeatable; zone files add their own (notifications)
+  --webhook-secret-file FILE
+                            sign the --webhook POSTs: X-Gslb-Signature, an HMAC-SHA256
+                            keyed with the file's first line
   -h, --help                this text
 `;
 
@@ -111,6 +117,8 @@ export async function serve(argv: string[]): Promise<number> {
     "no-http": { type: "boolean" },
     "api-token-file": { type: "string" },
     "no-metrics": { type: "boolean" },
+    webhook: { type: "string", multiple: true },
+    "webhook-secret-file": { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -145,6 +153,10 @@ export async function serve(argv: string[]): Promise<number> {
   const tokenFile = values["api-token-file"];
   if (tokenFile !== undefined && http === null) throw new UsageError("--api-token-file: there is no status API to write through (--no-http)");
   const apiToken = tokenFile === undefined ? null : readToken(tokenFile);
+  const webhookUrls = (values.webhook ?? []).map(parseWebhookUrl);
+  const secretFile = values["webhook-secret-file"];
+  if (secretFile !== undefined && webhookUrls.length === 0) throw new UsageError("--webhook-secret-file: there is no --webhook to sign");
+  const webhookSecret = secretFile === undefined ? null : readSecretFile(secretFile);
   const logger = createLogger(values["log-level"]);
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
@@ -184,6 +196,7 @@ export async function serve(argv: string[]): Promise<number> {
       http,
       apiToken,
       metrics: !values["no-metrics"],
+      webhooks: webhookUrls.map((url) => ({ url, secret: webhookSecret })),
       logLevel: values["log-level"],
       geoipMmdb: values["geoip-mmdb"],
       unknownHealth,
@@ -235,4 +248,19 @@ function readToken(file: string): string {
   const token = (text.split(/\r?\n/)[0] ?? "").trim();
   if (token.length < 16 || /\s/.test(token)) throw new UsageError(`--api-token-file ${JSON.stringify(file)}: the first line must be the token: 16 characters or more, no spaces (e.g. openssl rand -hex 32)`);
   return token;
+}
+
+/** A --webhook: an http:// or https:// URL. */
+function parseWebhookUrl(text: string): string {
+  let url: URL;
+  try { url = new URL(text); } catch { throw new UsageError(`--webhook ${JSON.stringify(text)}: not a URL`); }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--webhook ${JSON.stringify(text)}: expected an http:// or https:// URL`);
+  return text;
+}
+
+/** The webhook secret: the file's first line, trimmed; missing, unreadable or empty is a usage error. */
+function readSecretFile(file: string): string {
+  const secret = readSecret(file);
+  if (secret === null) throw new UsageError(`--webhook-secret-file ${JSON.stringify(file)}: unreadable or empty (the first line is the secret)`);
+  return secret;
 }

@@ -12,6 +12,8 @@ import { ProberThread } from "../probe/thread.js";
 import { buildTargets, firstRoundDeadlineMs } from "../probe/targets.js";
 import type { ConfigError } from "../problems/problems.js";
 import type { StatusHub } from "../status/hub.js";
+import { Notifier, type ServerWebhook } from "../notify/notifier.js";
+import type { DeliveryOptions } from "../notify/webhook.js";
 
 export interface ControlOptions {
   readonly zonesDir: string;
@@ -24,6 +26,10 @@ export interface ControlOptions {
   readonly proberCpus?: string;
   /** The status API's hub: told of loads, start-up progress, prober transitions and override changes. */
   readonly status?: StatusHub;
+  /** Webhooks told of every zone's state changes (gslb serve --webhook); zones add their own. */
+  readonly webhooks?: readonly ServerWebhook[];
+  /** Webhook delivery: tries, backoff, timeout, queue (tests shorten them). */
+  readonly webhookDelivery?: DeliveryOptions;
 }
 
 export interface Control {
@@ -36,6 +42,8 @@ export interface Control {
   readonly overridesFile: string;
   /** Read the overrides file again now; its problems (none: applied). */
   reloadOverrides(): readonly ConfigError[];
+  /** The webhooks' side (null without a status hub). */
+  readonly notifier: Notifier | null;
   close(): Promise<void>;
 }
 
@@ -52,6 +60,9 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   const health = options.health ?? new HealthTable(options.unknownHealth ?? "up");
   health.bind(current.balancing.values());
   status?.attachHealth(health);
+  // Webhooks hear of the status side's state changes (so, in this process only: each once).
+  const notifier = status === undefined ? null : new Notifier(status.events, { webhooks: options.webhooks ?? [], zonesDir: options.zonesDir, logger: log, delivery: options.webhookDelivery });
+  notifier?.configure(current.balancing);
   // Operator overrides beside the zones, reloaded with them (the status API is told when the set in force changes).
   const overrides = new OverrideManager({ setOverrides: (active) => { health.setOverrides(active); status?.overridesChanged(); } });
   const overridesFile = path.join(options.zonesDir, OVERRIDES_FILE);
@@ -108,6 +119,7 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     onLoad(current);
     if (options.monitors !== false) prober.update(buildTargets(current.balancing.values(), health));
     const { errors, changed } = loadOverrides();
+    notifier?.configure(current.balancing);
     status?.loaded(current, errors, true);
     // Unchanged files keep their zone objects (loadZoneDir), so identity says "the same".
     if (!changed && current.zones.length === before.zones.length && current.zones.every((z, i) => z === before.zones[i])) {
@@ -145,7 +157,9 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
       if (status !== undefined) status.overrideErrors = errors;
       return errors;
     },
+    notifier,
     close: async () => {
+      notifier?.stop();
       await prober.stop();
       overrides.stop();
       if (timer !== null) clearTimeout(timer);

@@ -11,6 +11,8 @@ import type { HealthTable } from "../health/table.js";
 import type { Balancing } from "../balancing/model.js";
 import type { AnswerStats } from "./answering.js";
 import type { StatusHub } from "../status/hub.js";
+import type { ServerWebhook } from "../notify/notifier.js";
+import type { DeliveryOptions } from "../notify/webhook.js";
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -58,6 +60,10 @@ export interface ServerOptions {
   readonly apiToken?: string | null;
   /** Count every query for /metrics (default true when there is a status listener; false measures what counting costs). */
   readonly metrics?: boolean;
+  /** Webhooks told of every zone's origin and pool state changes (src/notify/); zone files add their own. */
+  readonly webhooks?: readonly ServerWebhook[];
+  /** Webhook delivery: tries, backoff, per-request timeout, queue bound (defaults: src/notify/webhook.ts). */
+  readonly webhookDelivery?: DeliveryOptions;
 }
 
 export interface RunningServer {

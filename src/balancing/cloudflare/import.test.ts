@@ -32,6 +32,14 @@ describe("import: reading the inputs", () => {
     expect(lines(r)).toContain('monitors.web-health-https: key from its description "Web Health (HTTPS)"');
   });
 
+  it("keeps a pool's notification_filter, which has effect (webhooks), without a line; notification_email is kept without effect", () => {
+    const filter = { origin: { disable: true, healthy: null }, pool: { disable: false, healthy: false } };
+    const r = run([doc("p.json", { ...poolB, notification_filter: filter, notification_email: "ops@example.com" })]);
+    expect(r.pools["eu-west"]).toMatchObject({ notification_filter: filter, notification_email: "ops@example.com" });
+    expect(lines(r).filter((l) => l.includes("notification_filter"))).toEqual([]);
+    expect(lines(r).filter((l) => l.includes("notification_email"))).toEqual([expect.stringContaining("no effect")]);
+  });
+
   it("keeps descriptive fields as they are and says so once, not per field", () => {
     const r = run([doc("m.json", monitor), doc("p.json", poolA)]);
     expect(r.monitors["web-health-https"]).toMatchObject({ id: "m1", created_on: "2024-01-01T00:00:00Z", modified_on: "2024-01-02T00:00:00Z" });

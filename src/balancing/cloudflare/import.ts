@@ -226,8 +226,9 @@ const POOL_FIELDS: Record<string, Rule> = {
   origins: "custom", minimum_origins: "keep", monitor: "custom", latitude: "keep", longitude: "keep", origin_steering: "keep",
   enabled: "keep", description: "keep", name: "custom",
   id: DESCRIBE, created_on: DESCRIBE, modified_on: DESCRIBE, disabled_at: DESCRIBE, healthy: DESCRIBE,
-  notification_email: { inert: "no effect: health notifications are Cloudflare's (gslb logs state changes)" },
-  notification_filter: { inert: "no effect: health notifications are Cloudflare's (gslb logs state changes)" },
+  notification_email: { inert: "no effect: gslb sends no e-mail (its webhooks are told of state changes: notifications.webhooks, gslb serve --webhook)" },
+  // Applied to gslb's webhooks (src/notify/), with Cloudflare's meaning.
+  notification_filter: "keep",
   check_regions: { inert: "no effect: gslb probes from where it runs" },
   load_shedding: { inert: "no effect: gslb does not shed load" },
   monitor_group: { inert: "no effect: gslb has no monitor groups (attach one monitor with monitor)" },
