@@ -22,6 +22,14 @@ describe("load balancing checks", () => {
       'load_balancers.www.country_pools.gb: "gb" is not an ISO 3166-1 alpha-2 country code (did you mean "GB"?)',
     ]);
   });
+  it("webhooks of the notifications section: a URL, pools that exist", () => {
+    const r = problemsOf({ pools, notifications: { webhooks: [{ url: "http://127.0.0.1:9/hook", pools: ["a", "aa"] }, { url: "not a url" }, { url: "http://127.0.0.1:9/x#frag" }] } });
+    expect(r.problems).toEqual([
+      'notifications.webhooks.0.pools.1: unknown pool "aa" (did you mean "a"?)',
+      'notifications.webhooks.1.url: "not a url" is not a URL',
+      "notifications.webhooks.2.url: a webhook URL has no #fragment",
+    ]);
+  });
   it("region codes, and pools listed twice", () => {
     expect(lb({ region_pools: { weu: ["a"] }, default_pools: ["a", "b", "a"] }).problems).toEqual([
       'load_balancers.www.default_pools.2: pool "a" is listed twice',
