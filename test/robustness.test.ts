@@ -108,6 +108,25 @@ describe("packet cache", () => {
   });
 });
 
+describe("packet cache under names asked once", () => {
+  it("keeps nothing for a flood of names asked once, and keeps a name asked again", async () => {
+    const s = await startTestServer({ "lb.example.com.json": richZone() });
+    try {
+      // A random-subdomain flood: 500 names, each asked once, all NXDOMAIN.
+      for (let i = 0; i < 500; i++) {
+        const r = (await udpExchange(s.port, makeQuery(`flood-${i}-${Math.random().toString(36).slice(2)}.lb.example.com`)))!;
+        expect(r[3]! & 0x0f).toBe(3);
+      }
+      expect(s.server.answerStats().packetKept).toBe(0);
+      // A name asked again is kept on its second sight, and its third is answered from the cache.
+      for (let i = 0; i < 3; i++) expect((await udpExchange(s.port, makeQuery("typo.lb.example.com")))![3]! & 0x0f).toBe(3);
+      expect(s.server.answerStats().packetKept).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("TCP", () => {
   it("answers pipelined queries sent in one write, each with its own ID", async () => {
     const queries = Array.from({ length: 50 }, (_, i) => makeQuery(i % 2 ? "ns1.lb.example.com" : "mail.lb.example.com"));

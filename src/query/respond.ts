@@ -3,6 +3,7 @@
 // caught and answered SERVFAIL, so no input can crash or stall the server.
 
 import { Buffer } from "node:buffer";
+import { Doorkeeper } from "../wire/doorkeeper.js";
 import { EdnsOptionCode, Opcode, RRClass, RRType, Rcode, CLASSIC_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
 import {
   decodeClientSubnet,
@@ -118,9 +119,10 @@ export class Responder {
     this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health, undefined, options.steering.random) : null;
   }
 
-  /** Load-balanced answers reused and kept (answers.ts). */
-  answerStats(): { reused: number; kept: number } {
-    return { ...(this.answers?.stats ?? { reused: 0, kept: 0 }) };
+  /** Load-balanced answers reused and kept (answers.ts), and replies kept whole (the packet cache). */
+  answerStats(): { reused: number; kept: number; packetKept: number } {
+    const a = this.answers?.stats ?? { reused: 0, kept: 0 };
+    return { reused: a.reused, kept: a.kept, packetKept: this.packetKept };
   }
 
   /** Swap in newly loaded zones; queries already being answered keep the set they started with. */
@@ -343,7 +345,16 @@ export class Responder {
     return { udpSize: this.options.udpSize, extendedRcode: 0, version: 0, dnssecOk: req.dnssecOk, z: 0, options };
   }
 
+  /**
+   * A reply is kept the second time its query is seen: a flood of names asked once each (random
+   * subdomains, NXDOMAIN or wildcard) keeps nothing, and evicts nothing asked again.
+   */
+  private readonly doorkeeper = new Doorkeeper();
+  private packetKept = 0;
+
   private store(key: string, bytes: Buffer, question: Question, zone: string | null): void {
+    if (!this.doorkeeper.admit(key)) return;
+    this.packetKept++;
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache = new Map();
     this.cache.set(key, { bytes, zone, question, rcode: bytes.readUInt16BE(2) & 0xf, truncated: (bytes[2]! & 0x02) !== 0 });
   }

@@ -44,6 +44,8 @@ export interface AnsweringOptions {
 export interface AnswerStats {
   readonly reused: number;
   readonly kept: number;
+  /** Replies kept whole in the packet cache (a query's second sight keeps it). */
+  readonly packetKept: number;
 }
 
 export interface Answering {

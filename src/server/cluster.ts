@@ -184,7 +184,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   // Metrics: the workers' counters, asked for on a scrape; dead workers' last figures kept.
   const pulls = new Map<number, () => void>();
   let nextPull = 0;
-  const retired = { counters: emptyTotals(), tcp: zeroTcp(), rrl: { slipped: 0, dropped: 0 }, answers: { reused: 0, kept: 0 } };
+  const retired = { counters: emptyTotals(), tcp: zeroTcp(), rrl: { slipped: 0, dropped: 0 }, answers: { reused: 0, kept: 0, packetKept: 0 } };
   function retire(f: WorkerFigures): void {
     if (f.counters !== null) addSnapshot(retired.counters, f.counters);
     for (const k of ["refusedTotal", "refusedPerClient", "messageTimeouts", "stalledDrops", "accepted"] as const) retired.tcp[k] += f.tcp[k];
@@ -248,7 +248,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     balancing: () => control.current().balancing,
     tcpStats: () => sum({ refusedTotal: 0, refusedPerClient: 0, messageTimeouts: 0, stalledDrops: 0, pendingBytes: 0, accepted: 0, connections: 0 }, (s) => s.tcp),
     rrlStats: () => sum({ slipped: 0, dropped: 0 }, (s) => s.rrl),
-    answerStats: () => sum({ reused: 0, kept: 0 }, (s) => s.answers),
+    answerStats: () => sum({ reused: 0, kept: 0, packetKept: 0 }, (s) => s.answers),
     health,
     get proberPid() { return control.proberPid; },
     get version() { return version; },

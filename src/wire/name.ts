@@ -4,6 +4,7 @@
 // escapes for bytes that cannot stand bare, so decode(encode(x)) === x byte for byte (the question's
 // 0x20 letter case is echoed exactly). Compression matches suffixes case-insensitively (ASCII only).
 
+import { Doorkeeper } from "./doorkeeper.js";
 import { MAX_LABEL_OCTETS, MAX_NAME_OCTETS } from "./constants.js";
 import { WireError, type Reader, type Writer } from "./buffer.js";
 
@@ -85,6 +86,7 @@ function labelText(buf: Buffer, start: number, end: number): string {
 /** Parsed names, keyed by exact text. Zone names repeat in every answer; bounded so queries can't grow it. */
 const prepared = new Map<string, PreparedName>();
 const PREPARED_MAX = 50_000;
+const admitted = new Doorkeeper();
 
 /** Parses the text form; throws Error (not WireError: this is a caller bug) on invalid text. */
 export function prepareName(text: string): PreparedName {
@@ -99,6 +101,8 @@ export function prepareName(text: string): PreparedName {
     keys[i] = suffix;
   }
   const p: PreparedName = { labels, keys };
+  // A name in one reply only (a query's name under a random-subdomain flood) is not kept.
+  if (!admitted.admit(text)) return p;
   if (prepared.size >= PREPARED_MAX) prepared.clear();
   prepared.set(text, p);
   return p;
