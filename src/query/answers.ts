@@ -172,7 +172,7 @@ export interface Reused {
   readonly rcode: number;
   readonly truncated: boolean;
   readonly explanation: Explanation | undefined;
-  /** Metrics: the kept answer's id (Template.metric). */
+  /** Metrics: the kept answer's id (Reply.metric). */
   readonly metric: number;
 }
 
