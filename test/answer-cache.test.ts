@@ -28,6 +28,8 @@ function zone(ttl = 30): Record<string, any> {
       rules: [{ name: "de", condition: 'ip.src in {10.20.0.0/16}', overrides: { default_pools: ["eu-west"] } }],
     },
   });
+  // Monitored, so that the states the tests set count (no prober runs: monitors are off).
+  for (const p of Object.values<any>(z.pools)) p.monitor = "web";
   return z;
 }
 
@@ -108,6 +110,7 @@ describe("reused load-balanced answers", () => {
     await compare(1, 600);
     for (const h of [healthA, healthB]) { h.set("lb.example.com/eu-west", "euw1", "up"); h.set("lb.example.com/ap-ne", "apn1", "down"); }
     await compare(1, 600);
+    for (const h of [healthA, healthB]) { h.set("lb.example.com/us-east", "use1", "up"); h.set("lb.example.com/ap-ne", "apn1", "up"); }
   }, 60_000);
 
   it("follows a reload at once", async () => {
@@ -157,4 +160,37 @@ describe("reused load-balanced answers", () => {
     expect(light).toBeGreaterThan(30);
     expect(light).toBeLessThan(95);
   }, 60_000);
+
+  it("keeps a zone's answers when health changes in another zone", async () => {
+    // Health versions are per zone: an origin going down in one zone of a thousand must not send
+    // every other zone's answers back through the full path.
+    const health = new HealthTable();
+    // Monitored pools (no prober runs here: the test sets the states).
+    const monitored = (name: string) => { const z = sampleZone(); z.zone = name; for (const p of Object.values<any>(z.pools)) p.monitor = "web"; return z; };
+    const two = await startTestServer({ "lb.example.com.json": monitored("lb.example.com"), "other.example.com.json": monitored("other.example.com") }, { monitors: false, health, random: seeded(5) });
+    try {
+      const ask = (id: number, name: string) => Buffer.from([
+        id >> 8, id & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+        ...Buffer.concat([...name.split(".").map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]),
+        0, 1, 0, 1,
+      ]);
+      const address = (r: Buffer) => [...r.subarray(r.length - 4)].join(".");
+      const first = address((await udpExchange(two.port, ask(1, "www.other.example.com")))!);
+      await udpExchange(two.port, ask(2, "www.lb.example.com"));
+      const kept = two.server.answerStats().reused;
+      health.set(`lb.example.com/${"us-east"}`, "use1", "down");
+      // The other zone's kept answer is still served: reused, and the same.
+      expect(address((await udpExchange(two.port, ask(3, "www.other.example.com")))!)).toBe(first);
+      expect(two.server.answerStats().reused).toBe(kept + 1);
+      // The zone whose health changed answers from the full path, with the change.
+      const changed = address((await udpExchange(two.port, ask(4, "www.lb.example.com")))!);
+      expect(two.server.answerStats().reused).toBe(kept + 1);
+      expect(changed).not.toBe("192.0.2.10");
+      // And the other zone follows its own changes.
+      health.set(`other.example.com/${"us-east"}`, "use1", "down");
+      expect(address((await udpExchange(two.port, ask(5, "www.other.example.com")))!)).toBe(changed);
+    } finally {
+      await two.close();
+    }
+  }, 30_000);
 });

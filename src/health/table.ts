@@ -69,6 +69,15 @@ export class HealthTable implements HealthSink, SlotResolver {
    */
   version = 0;
   rttVersion = 0;
+  /**
+   * The same, per zone (a key's first part; zoneOf gives its number): a change in one zone leaves
+   * the answers kept for every other zone valid. Read through the table: the arrays grow.
+   */
+  zoneVersions = new Float64Array(64);
+  zoneRttVersions = new Float64Array(64);
+  private readonly zoneIds = new Map<string, number>();
+  /** By slot: its zone's number. */
+  private slotZone = new Int32Array(1024);
   /** Bumped on every setOverrides (answering workers are sent the new set). */
   overridesVersion = 0;
 
@@ -84,9 +93,25 @@ export class HealthTable implements HealthSink, SlotResolver {
         this.overrideCodes = grow(this.overrideCodes, slot, 0);
         this.rtts = grow(this.rtts, slot, NaN);
         this.poolRtts = grow(this.poolRtts, slot, NaN);
+        this.slotZone = grow(this.slotZone, slot, 0);
       }
+      const cut = key.indexOf("/");
+      this.slotZone[slot] = this.zoneOf(cut < 0 ? key : key.slice(0, cut));
     }
     return slot;
+  }
+
+  /** A zone's number, for zoneVersions (the zone's origin, as in its keys). */
+  zoneOf(zone: string): number {
+    let id = this.zoneIds.get(zone);
+    if (id === undefined) {
+      this.zoneIds.set(zone, (id = this.zoneIds.size));
+      if (id >= this.zoneVersions.length) {
+        this.zoneVersions = grow(this.zoneVersions, id, 0);
+        this.zoneRttVersions = grow(this.zoneRttVersions, id, 0);
+      }
+    }
+    return id;
   }
 
   /** Steering's view of one zone's Balancing (made once per Balancing, on first use or by bind at load). */
@@ -112,6 +137,7 @@ export class HealthTable implements HealthSink, SlotResolver {
     if (this.states[slot] === code) return;
     this.states[slot] = code;
     this.version++;
+    this.zoneVersions[this.slotZone[slot]!]!++;
     this.dirty?.add(slot);
   }
 
@@ -125,6 +151,7 @@ export class HealthTable implements HealthSink, SlotResolver {
     if (this.poolRtts[slot] === ms) return;
     this.poolRtts[slot] = ms;
     this.rttVersion++;
+    this.zoneRttVersions[this.slotZone[slot]!]!++;
     this.dirty?.add(slot);
   }
 
@@ -134,6 +161,8 @@ export class HealthTable implements HealthSink, SlotResolver {
     for (const [key, state] of active) this.overrideCodes[this.slotOf(key)] = OVERRIDE_CODES[state];
     this.overrideCount = active.size;
     this.version++;
+    // Every zone: overrides change seldom, and working out which zones they touch is not worth it.
+    for (let z = 0; z < this.zoneVersions.length; z++) this.zoneVersions[z]!++;
     this.overridesVersion++;
   }
 
@@ -232,7 +261,7 @@ export class HealthTable implements HealthSink, SlotResolver {
 }
 
 /** A copy of `a` large enough for index `slot`, new entries set to `fill`. */
-function grow<T extends Uint8Array | Float64Array>(a: T, slot: number, fill: number): T {
+function grow<T extends Uint8Array | Int32Array | Float64Array>(a: T, slot: number, fill: number): T {
   const next = new (a.constructor as new (n: number) => T)(Math.max(slot + 1, a.length * 2));
   next.fill(fill);
   next.set(a);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AnswerCache, readShape } from "./answers.js";
+import { AnswerCache, readShape, shapeKey } from "./answers.js";
 
 /** A plain A query for `name` with ECS 203.0.113.0/24 (its reply is echoed as the query itself: header, question, ECS address last). */
 function query(name: string, id = 1): Buffer {
@@ -10,12 +10,15 @@ function query(name: string, id = 1): Buffer {
   ]);
 }
 const question = { name: "x", type: 1, class: 1 };
+const VERSIONS = { zoneOf: () => 0, zoneVersions: new Float64Array(1), zoneRttVersions: new Float64Array(1) };
 
 describe("AnswerCache", () => {
   it("reads a plain query's shape: the name in lower case, the ECS address outside the key", () => {
     const a = readShape(query("WwW.Example.com"), false)!;
+    const keyA = shapeKey(a);
     const b = readShape(query("www.example.com", 9), false)!;
-    expect(a.key).toBe(b.key);
+    expect(shapeKey(b)).toBe(keyA);
+    expect(b.hash).toBe(a.hash);
     expect(a.ecsLength).toBe(3);
     // A cookie (option 10) makes a reply the client's own: not a plain query.
     const withCookie = Buffer.concat([query("a.b").subarray(0, -22), Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])]);
@@ -25,13 +28,21 @@ describe("AnswerCache", () => {
   });
 
   it("keeps no more shapes and replies than its bounds, whatever names clients send", () => {
-    const cache = new AnswerCache({ version: 0, rttVersion: 0 }, { shapes: 3, templates: 5 });
+    const cache = new AnswerCache(VERSIONS, { shapes: 3, replies: 5, bytes: 1 << 20 });
     for (let i = 0; i < 50; i++) {
       const q = query(`random${i}.example.com`);
       cache.keep(q, readShape(q, false)!, "127.0.0.1", q, { zone: "example.com", question, steered: null });
       expect(cache.size.shapes).toBeLessThanOrEqual(3);
-      expect(cache.size.templates).toBeLessThanOrEqual(5);
+      expect(cache.size.replies).toBeLessThanOrEqual(5);
     }
+    // And no more reply bytes than the bound.
+    const small = new AnswerCache(VERSIONS, { shapes: 100, replies: 100, bytes: 200 });
+    for (let i = 0; i < 50; i++) {
+      const q = query(`name${i}.example.com`);
+      small.keep(q, readShape(q, false)!, "127.0.0.1", q, { zone: "example.com", question, steered: null });
+      expect(small.size.bytes).toBeLessThanOrEqual(200);
+    }
+    expect(small.size.shapes).toBeGreaterThan(0);
     // What is kept is reused, with the new query's ID.
     const again = query("random49.example.com", 0x4242);
     expect(cache.reuse(again, readShape(again, false)!, "127.0.0.1")?.bytes.readUInt16BE(0)).toBe(0x4242);

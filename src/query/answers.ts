@@ -2,10 +2,10 @@
 // flags, EDNS size and options: everything but the ID, the letter case and the ECS address), on
 // the client's location class (geo: the country or region map entry it falls in; proximity:
 // coordinates; off and failover: nothing), and on health. So the reply is encoded once per
-// (shape, class) and kept as a template with the ECS address cut off; a query of that shape from
-// a client of that class gets a copy with its ID, its question's letter case and its ECS address
-// patched in, as long as health has not changed since (versions) and no reload has cleared the
-// table. Static replies to queries with ECS are kept the same way, one per shape.
+// (shape, class) and kept with the ECS address cut off; a query of that shape from a client of
+// that class gets a copy with its ID, its question's letter case and its ECS address patched in,
+// as long as health has not changed since (versions) and no reload has cleared the table. Static
+// replies to queries with ECS are kept the same way, one per shape.
 //
 // Origins drawn at random by weight (Cloudflare's default origin steering) are drawn here too, with
 // the same routine and random numbers as the full path (balancing/origins.ts: drawOrder): one
@@ -14,6 +14,13 @@
 // Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
 // last, no cookie); anything else, and any answer that read the client itself (rules on the
 // address, hash steering) or drew a pool at random, goes through the full path every time.
+//
+// Layout: flat tables, not an object graph. With 10,000 load balancers asked at random, every
+// object a lookup touches is a cache (and, on a VM, a TLB) miss: a Map of key strings, then a Map
+// of classes, then a template, a reply and its Buffer cost ~3 µs a query more than the same
+// lookups over one load balancer (scripts/bench-config, profiled). Here a query hashes its key
+// bytes as it reads them, probes an Int32Array, compares the key against one arena, probes a
+// second Int32Array for (shape, class, outcome), and copies the reply out of a second arena.
 
 import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
@@ -28,18 +35,21 @@ const OPT = 41;
 const CLASS_IN = 1;
 const OPTION_NSID = 3;
 const OPTION_ECS = 8;
+
 /**
- * Shapes kept (a shape is about one load balancer name and type: 10,000 load balancers need
- * 20,000), and replies kept in all (~250 bytes each: ~25 MB at most); past either bound the
- * table starts over.
+ * Bounds: shapes (a shape is about one name and type: 10,000 load balancers need 20,000), replies
+ * (one per shape, class and outcome drawn: 10,000 geo load balancers over 3 origins each need
+ * ~150,000) and their bytes (~90 each with ECS); past any of them the table starts over.
+ * At the bounds the tables hold ~60 MB; a sample zone's, a few hundred kB.
  */
-const MAX_SHAPES = 50_000;
-const MAX_TEMPLATES = 100_000;
+export const ANSWER_BOUNDS = { shapes: 50_000, replies: 400_000, bytes: 48 << 20 } as const;
 
 /** Where a plain query's parts are, read without decoding it (null: not a plain query). */
 export interface Shape {
-  /** The cache key: transport, then every byte after the ID up to the ECS address, name in lower case. */
-  readonly key: string;
+  readonly tcp: boolean;
+  /** The key (transport, then every byte after the ID up to the ECS address, name in lower case): its length and hash. */
+  readonly keyLength: number;
+  readonly hash: number;
   /** End of the question name (it starts at 12): the bytes whose letter case a reply echoes. */
   readonly nameEnd: number;
   /** ECS: 1 (IPv4) or 2 (IPv6), the source prefix, and where the address bytes are; family 0: none. */
@@ -49,8 +59,16 @@ export interface Shape {
   readonly ecsLength: number;
 }
 
-/** Where a shape's key is made (a plain query of more than 512 bytes takes the full path). */
+/** Where the last shape's key was written (a plain query of more than 512 bytes takes the full path). */
 const keyBytes = Buffer.alloc(512);
+
+/**
+ * The key of the shape readShape returned last, as a string (the packet cache's key for a plain
+ * query without ECS). Call it before reading another shape: the bytes are a scratch buffer.
+ */
+export function shapeKey(shape: Shape): string {
+  return keyBytes.toString("latin1", 0, shape.keyLength);
+}
 
 /**
  * Reads a plain query: header with QR=0, opcode 0, one question of class IN, no answer or authority
@@ -98,57 +116,45 @@ export function readShape(q: Buffer, tcp: boolean): Shape | null {
       p += 4 + len;
     }
   } else if (p !== n) return null;
-  // The key is made in one piece in a scratch buffer, then read as one string: a string built by
-  // concatenation is a rope that every Map lookup must first flatten (that cost ~2× the rest).
-  const length = 1 + ecsAt - 2;
-  if (length > keyBytes.length) return null;
-  keyBytes[0] = tcp ? 0x74 : 0x75; // "t" or "u"
-  let k = 1;
-  for (let i = 2; i < 12; i++) keyBytes[k++] = q[i]!;
-  // DNS names compare without ASCII case: the key has the name in lower case, nothing else changed.
-  for (let i = 12; i < nameEnd; i++) { const c = q[i]!; keyBytes[k++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
-  for (let i = nameEnd; i < ecsAt; i++) keyBytes[k++] = q[i]!;
-  const key = keyBytes.toString("latin1", 0, length);
-  return { key, nameEnd, ecsFamily, ecsSource, ecsAt, ecsLength };
-}
-
-/** One reply kept, with the ECS address cut off its end. */
-interface Reply {
-  readonly bytes: Buffer;
-  readonly rcode: number;
-  readonly truncated: boolean;
-  readonly explanation: Explanation | undefined;
-  /** Metrics: the answer's id in QueryCounters (counters.ts), counted again on each reuse; -1: none. */
-  readonly metric: number;
+  const keyLength = 1 + ecsAt - 2;
+  if (keyLength > keyBytes.length) return null;
+  return { tcp, keyLength, hash: writeKey(q, tcp, nameEnd, ecsAt), nameEnd, ecsFamily, ecsSource, ecsAt, ecsLength };
 }
 
 /**
- * What is kept for a (shape, class) under one version of health: the reply, or, when origins were
- * drawn at random, the draw (weights, picks) and one reply per outcome drawn so far.
+ * Writes a shape's key into keyBytes and returns its hash (FNV-1a, over the bytes as written):
+ * one pass, and no string. DNS names compare without ASCII case: the key has the name in lower
+ * case, nothing else changed.
  */
-interface Template {
-  readonly version: number;
-  readonly rttVersion: number;
-  readonly reply: Reply | null;
-  readonly draw: OriginDraw | null;
-  readonly variants: Map<number, Reply> | null;
+function writeKey(q: Buffer, tcp: boolean, nameEnd: number, ecsAt: number): number {
+  let h = 0x811c9dc5;
+  let c = tcp ? 0x74 : 0x75; // "t" or "u"
+  keyBytes[0] = c;
+  h = Math.imul(h ^ c, 0x01000193);
+  let k = 1;
+  for (let i = 2; i < 12; i++) { c = q[i]!; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
+  for (let i = 12; i < nameEnd; i++) { c = q[i]!; if (c >= 0x41 && c <= 0x5a) c |= 0x20; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
+  for (let i = nameEnd; i < ecsAt; i++) { c = q[i]!; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
+  return h >>> 0;
 }
 
 /** What every query of one shape shares: who answers it, and how a client is classed. */
-interface ShapeEntry {
+interface ShapeInfo {
   readonly zone: string | null;
   readonly question: Question;
-  /** For a load balancer's answer; null for a static one (health changes nothing, a reload clears it). */
-  readonly steered: Steering | null;
-  readonly templates: Map<LocationClass, Template>;
-}
-
-interface Steering {
-  readonly balancing: Balancing;
-  readonly locator: Locator;
+  /** A load balancer's answer (health and its versions matter); false: a static one (a reload clears it). */
+  readonly steered: boolean;
+  readonly balancing: Balancing | null;
+  readonly locator: Locator | null;
+  /** How clients are classed; null: all alike (static answers, policies that read no location). */
+  readonly classOf: ((location: Location) => LocationClass) | null;
+  readonly policy: string;
+  /** The answers read pools' RTT averages: the RTT version matters too. */
+  readonly rtt: boolean;
+  /** The load balancer's zone, numbered for Versions (0 for static answers: unread). */
+  readonly versionsAt: number;
   /** Located from the ECS subnet (else from the resolver's address). */
   readonly fromEcs: boolean;
-  readonly reuse: Reuse;
 }
 
 /** A reply the full path made, offered for reuse. */
@@ -159,10 +165,15 @@ export interface Keepable {
   readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation; readonly metric?: number } | null;
 }
 
-/** Versions of what answers depend on, read on every reuse. */
+/**
+ * Versions of what a zone's answers depend on (health/table.ts), read on every reuse: states and
+ * overrides, and pools' RTT averages. Per zone, so that an origin going down in one zone leaves
+ * the answers kept for the others.
+ */
 export interface Versions {
-  readonly version: number;
-  readonly rttVersion: number;
+  zoneOf(zone: string): number;
+  readonly zoneVersions: Float64Array;
+  readonly zoneRttVersions: Float64Array;
 }
 
 export interface Reused {
@@ -171,38 +182,90 @@ export interface Reused {
   readonly question: Question;
   readonly rcode: number;
   readonly truncated: boolean;
+  /** The kept decision, when the cache keeps them (query logs on); it is the first client's. */
   readonly explanation: Explanation | undefined;
-  /** Metrics: the kept answer's id (Reply.metric). */
+  /** Metrics: the kept answer's id in QueryCounters (counters.ts), counted again on each reuse; -1: none. */
   readonly metric: number;
 }
 
+/** An entry's outcome when it is the (shape, class) entry itself, not one outcome of a draw. */
+const BASE = -1;
+/** An entry's reply length when its replies are kept per outcome (entries of their own). */
+const BY_OUTCOME = -1;
+
 export class AnswerCache {
-  private shapes = new Map<string, ShapeEntry>();
   /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
   readonly stats = { reused: 0, kept: 0 };
-  private readonly v4 = Buffer.alloc(4);
-  private readonly v6 = Buffer.alloc(16);
+
+  // Shapes: an open-addressed table of shape index + 1 (0: empty), by key hash; keys in one arena.
+  private shapeSlots: Int32Array;
+  private shapeHash = new Uint32Array(0);
+  private shapeKeyAt = new Int32Array(0);
+  private shapeKeyLength = new Int32Array(0);
+  /** Bumped when a shape starts over (answered another way): its entries made before no longer count. */
+  private shapeGeneration = new Uint32Array(0);
+  private shapeInfo: ShapeInfo[] = [];
+  private shapes = 0;
+  private keyArena = Buffer.alloc(0);
+  private keyUsed = 0;
+
+  // Entries, one per (shape, class, outcome): an open-addressed table of entry index + 1.
+  private entrySlots = new Int32Array(0);
+  private entryShape = new Int32Array(0);
+  private entryClass = new Int32Array(0);
+  private entryOutcome = new Int32Array(0);
+  private entryGeneration = new Uint32Array(0);
+  /** Health versions the reply was made under (steered answers). */
+  private entryVersion = new Float64Array(0);
+  private entryRttVersion = new Float64Array(0);
+  /** A (shape, class) entry's stamp; an outcome's: its (shape, class) entry's stamp when kept. */
+  private entryStamp = new Float64Array(0);
+  private replyAt = new Int32Array(0);
+  /** BY_OUTCOME: look up the outcome drawn. */
+  private replyLength = new Int32Array(0);
+  /** rcode | truncated << 4. */
+  private replyFlags = new Uint8Array(0);
+  private replyMetric = new Int32Array(0);
+  /** The draw of a (shape, class) entry whose origins are drawn at random; null otherwise. */
+  private entryDraw: (OriginDraw | null)[] = [];
+  private explanations: (Explanation | undefined)[] = [];
+  private entries = 0;
+  private stamps = 0;
+  private replyArena = Buffer.alloc(0);
+  private replyUsed = 0;
+
+  /** Location classes that are strings (proximity's points), as numbers: -1, -2, ... */
+  private classIds = new Map<string, number>();
 
   constructor(
     private readonly versions: Versions,
-    private readonly bounds = { shapes: MAX_SHAPES, templates: MAX_TEMPLATES },
+    private readonly bounds: { readonly shapes: number; readonly replies: number; readonly bytes: number } = ANSWER_BOUNDS,
     /** The random numbers steering draws from (tests fix them). */
     private readonly random: () => number = Math.random,
-  ) {}
+    /** Keep each reply's Explanation (query logs read them; else they are most of the memory). */
+    private readonly keepExplanations = true,
+  ) {
+    this.shapeSlots = new Int32Array(powerOfTwoAbove(2 * bounds.shapes));
+  }
 
   /** Shapes and replies kept now (tests: the bounds hold whatever the queries). */
-  get size(): { shapes: number; templates: number } {
-    return { shapes: this.shapes.size, templates: this.templates };
+  get size(): { shapes: number; replies: number; bytes: number } {
+    return { shapes: this.shapes, replies: this.entries, bytes: this.replyUsed };
   }
 
-  /** Forget everything (a new configuration). */
+  /** Forget everything (a new configuration, or a bound reached). */
   clear(): void {
-    this.shapes = new Map();
-    this.templates = 0;
+    this.shapeSlots.fill(0);
+    this.shapeInfo = [];
+    this.shapes = 0;
+    this.keyUsed = 0;
+    this.entrySlots.fill(0);
+    this.entryDraw = [];
+    this.explanations = [];
+    this.entries = 0;
+    this.replyUsed = 0;
+    this.classIds = new Map();
   }
-
-  /** Replies kept now, over every shape. */
-  private templates = 0;
 
   /**
    * Random numbers drawn by the last reuse that found no reply kept for its outcome: the full path
@@ -215,35 +278,43 @@ export class AnswerCache {
   /** The reply for this query, if one of its shape and its client's class is kept and still valid. */
   reuse(query: Buffer, shape: Shape, resolver: string): Reused | null {
     this.replayed = 0;
-    const entry = this.shapes.get(shape.key);
-    if (entry === undefined) return null;
-    const cls = this.classOf(entry, query, shape, resolver);
+    const id = this.findShape(shape);
+    if (id < 0) return null;
+    const info = this.shapeInfo[id]!;
+    const cls = this.classId(info, query, shape, resolver, false);
     if (cls === null) return null;
-    const t = entry.templates.get(cls);
-    if (t === undefined) return null;
-    const s = entry.steered;
-    if (s !== null && (t.version !== this.versions.version || (s.reuse.rtt && t.rttVersion !== this.versions.rttVersion))) return null;
-    let r = t.reply;
-    if (t.draw !== null) {
+    const e = this.findEntry(id, cls, BASE);
+    if (e < 0) return null;
+    const generation = this.shapeGeneration[id]!;
+    if (this.entryGeneration[e] !== generation) return null;
+    if (info.steered && (this.entryVersion[e] !== this.versions.zoneVersions[info.versionsAt] || (info.rtt && this.entryRttVersion[e] !== this.versions.zoneRttVersions[info.versionsAt]))) return null;
+    let r = e;
+    const draw = this.entryDraw[e];
+    if (draw != null) {
       // Origins at random by weight: draw as the full path would (origins.ts), with the same random
       // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
       // these very numbers.
-      const picks = drawOrder(t.draw.weights, t.draw.picks, this.recording);
-      r = t.variants!.get(drawKey(picks, t.draw.weights.length)) ?? null;
+      const picks = drawOrder(draw.weights, draw.picks, this.recording);
+      r = this.findEntry(id, cls, drawKey(picks, draw.weights.length));
+      if (r < 0 || this.entryStamp[r] !== this.entryStamp[e] || this.entryGeneration[r] !== generation) return null;
     }
-    if (r === null) return null;
     this.replayed = 0;
     this.stats.reused++;
-    const n = r.bytes.length;
+    const n = this.replyLength[r]!;
+    const at = this.replyAt[r]!;
     const out = Buffer.allocUnsafe(n + shape.ecsLength);
-    out.set(r.bytes, 0);
+    // Byte loops for a typical reply (~100 bytes), where Buffer.copy's call (a view made, checks)
+    // costs more than the copy. Then the ID, the question as asked (letter case: resolvers using 0x20
+    // check it), and the ECS address.
+    const arena = this.replyArena;
+    if (n <= 256) for (let i = 0; i < n; i++) out[i] = arena[at + i]!;
+    else arena.copy(out, 0, at, at + n);
     out[0] = query[0]!;
     out[1] = query[1]!;
-    // The question as asked (letter case: resolvers using 0x20 check it), and the ECS address;
-    // byte loops: a few bytes each, where Buffer.copy's call costs more than the copy.
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    return { bytes: out, zone: entry.zone, question: entry.question, rcode: r.rcode, truncated: r.truncated, explanation: r.explanation, metric: r.metric };
+    const flags = this.replyFlags[r]!;
+    return { bytes: out, zone: info.zone, question: info.question, rcode: flags & 0x0f, truncated: (flags & 0x10) !== 0, explanation: this.explanations[r], metric: this.replyMetric[r]! };
   }
 
   private readonly recording = (): number => {
@@ -266,8 +337,8 @@ export class AnswerCache {
   }
 
   /**
-   * Keep a reply made by the full path, when it may be reused: the template is the reply without
-   * the trailing ECS address, checked to be exactly that (and the question an echo of the query's).
+   * Keep a reply made by the full path, when it may be reused: the reply without the trailing ECS
+   * address, checked to be exactly that (and the question an echo of the query's).
    */
   keep(query: Buffer, shape: Shape, resolver: string, reply: Buffer, answer: Keepable): void {
     const cut = reply.length - shape.ecsLength;
@@ -275,76 +346,231 @@ export class AnswerCache {
     if (shape.ecsLength > 0 && reply.compare(query, shape.ecsAt, shape.ecsAt + shape.ecsLength, cut, reply.length) !== 0) return;
     for (let i = 12; i < shape.nameEnd; i++) if ((reply[i]! | 0x20) !== (query[i]! | 0x20)) return;
     const a = answer.steered;
-    const steered: Steering | null = a === null ? null : { balancing: a.balancing, locator: a.locator, fromEcs: a.explanation.locatedFrom === "ecs", reuse: a.reuse };
-    let entry = this.shapes.get(shape.key);
-    const s = entry?.steered ?? null;
-    // A shape answered another way than before (a policy read differently after a rule change is a
-    // reload, which clears; this is the cheap guard): start the shape over.
-    if (entry === undefined || (s === null) !== (steered === null) || (s !== null && steered !== null
-      && (s.balancing !== steered.balancing || s.reuse.policy !== steered.reuse.policy || (s.reuse.classOf === EVERYWHERE) !== (steered.reuse.classOf === EVERYWHERE) || s.reuse.rtt !== steered.reuse.rtt || s.fromEcs !== steered.fromEcs))) {
-      if (entry !== undefined) this.templates -= this.count(entry);
-      if (this.shapes.size >= this.bounds.shapes) this.clear();
-      entry = { zone: answer.zone, question: answer.question, steered, templates: new Map() };
-      this.shapes.set(shape.key, entry);
+    const info: ShapeInfo = a === null
+      ? { zone: answer.zone, question: answer.question, steered: false, balancing: null, locator: null, classOf: null, policy: "", rtt: false, fromEcs: false, versionsAt: 0 }
+      : {
+        zone: answer.zone, question: answer.question, steered: true, balancing: a.balancing, locator: a.locator,
+        classOf: a.reuse.classOf === EVERYWHERE ? null : a.reuse.classOf, policy: a.reuse.policy, rtt: a.reuse.rtt, fromEcs: a.explanation.locatedFrom === "ecs",
+        versionsAt: this.versions.zoneOf(a.balancing.origin),
+      };
+    // The key: the query's shape (the scratch bytes may have been overwritten since readShape).
+    writeKey(query, shape.tcp, shape.nameEnd, shape.ecsAt);
+    if (this.entries >= this.bounds.replies || this.replyUsed + cut > this.bounds.bytes) this.clear();
+    let id = this.findShape(shape);
+    if (id < 0) {
+      if (this.shapes >= this.bounds.shapes) this.clear();
+      id = this.addShape(shape, info);
+    } else if (!sameAnswering(this.shapeInfo[id]!, info)) {
+      // A shape answered another way than before (a policy read differently after a rule change is
+      // a reload, which clears; this is the cheap guard): start the shape over.
+      this.shapeInfo[id] = info;
+      this.shapeGeneration[id]!++;
     }
-    const cls = this.classOf(entry, query, shape, resolver);
+    const cls = this.classId(this.shapeInfo[id]!, query, shape, resolver, true);
     if (cls === null) return;
-    if (this.templates >= this.bounds.templates) {
-      this.clear();
-      entry = { zone: entry.zone, question: entry.question, steered: entry.steered, templates: new Map() };
-      this.shapes.set(shape.key, entry);
-    }
-    const kept: Reply = { bytes: Buffer.from(reply.subarray(0, cut)), rcode: reply[3]! & 0x0f, truncated: (reply[2]! & 0x02) !== 0, explanation: a?.explanation, metric: a?.metric ?? -1 };
-    const draw = a?.reuse.draw ?? null;
-    const version = this.versions.version, rttVersion = this.versions.rttVersion;
-    const old = entry.templates.get(cls);
     this.stats.kept++;
-    if (draw !== null && old !== undefined && old.draw !== null && old.version === version && old.rttVersion === rttVersion && sameDraw(old.draw, draw)) {
-      // Another outcome of the same draw.
-      if (!old.variants!.has(draw.key)) this.templates++;
-      old.variants!.set(draw.key, kept);
+    const generation = this.shapeGeneration[id]!;
+    const z = this.shapeInfo[id]!.versionsAt;
+    const version = this.versions.zoneVersions[z]!, rttVersion = this.versions.zoneRttVersions[z]!;
+    const at = this.append(reply, cut);
+    const flags = (reply[3]! & 0x0f) | ((reply[2]! & 0x02) !== 0 ? 0x10 : 0);
+    const explanation = this.keepExplanations ? a?.explanation : undefined;
+    const metric = a?.metric ?? -1;
+    const draw = a?.reuse.draw ?? null;
+    if (draw === null) {
+      this.setEntry(id, cls, BASE, generation, version, rttVersion, ++this.stamps, at, cut, flags, metric, null, explanation);
       return;
     }
-    if (old !== undefined) this.templates -= old.variants?.size ?? 1;
-    this.templates++;
-    entry.templates.set(cls, draw === null
-      ? { version, rttVersion, reply: kept, draw: null, variants: null }
-      : { version, rttVersion, reply: null, draw, variants: new Map([[draw.key, kept]]) });
-  }
-
-  /** Replies kept for a shape. */
-  private count(entry: ShapeEntry): number {
-    let n = 0;
-    for (const t of entry.templates.values()) n += t.variants?.size ?? 1;
-    return n;
-  }
-
-  /** The client's class under this shape's policy: located from the ECS subnet or the resolver, only if the class reads a location. */
-  private classOf(entry: ShapeEntry, query: Buffer, shape: Shape, resolver: string): LocationClass | null {
-    const s = entry.steered;
-    if (s === null || s.reuse.classOf === EVERYWHERE) return "";
-    const location = this.locate(s, query, shape, resolver);
-    return location === null ? null : s.reuse.classOf(location);
+    const base = this.findEntry(id, cls, BASE);
+    const old = base < 0 ? null : this.entryDraw[base] ?? null;
+    let stamp: number;
+    if (old !== null && this.entryGeneration[base] === generation && this.entryVersion[base] === version && this.entryRttVersion[base] === rttVersion && sameDraw(old, draw)) {
+      stamp = this.entryStamp[base]!; // another outcome of the same draw
+    } else {
+      stamp = ++this.stamps;
+      this.setEntry(id, cls, BASE, generation, version, rttVersion, stamp, 0, BY_OUTCOME, 0, -1, draw, undefined);
+    }
+    this.setEntry(id, cls, draw.key, generation, version, rttVersion, stamp, at, cut, flags, metric, null, explanation);
   }
 
   /** Where the client of a query answered by reuse is (query logs: a kept explanation shows the first client's). */
   clientLocation(query: Buffer, shape: Shape, resolver: string): Location | null {
-    const s = this.shapes.get(shape.key)?.steered ?? null;
-    return s === null ? null : this.locate(s, query, shape, resolver);
+    writeKey(query, shape.tcp, shape.nameEnd, shape.ecsAt);
+    const id = this.findShape(shape);
+    const info = id < 0 ? null : this.shapeInfo[id]!;
+    return info === null || !info.steered ? null : locate(info, query, shape, resolver);
   }
 
-  /** The ECS subnet's location, or the resolver's (whichever this shape's answers were located by). */
-  private locate(s: Steering, query: Buffer, shape: Shape, resolver: string): Location | null {
-    if (s.fromEcs) {
-      if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
-      const bytes = shape.ecsFamily === 1 ? this.v4 : this.v6;
-      for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
-      return s.locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
+  // ---------------------------------------------------------------- the tables
+
+  /** The shape whose key is in keyBytes, or -1. */
+  private findShape(shape: Shape): number {
+    const slots = this.shapeSlots;
+    const mask = slots.length - 1;
+    const length = shape.keyLength;
+    for (let i = shape.hash & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return -1;
+      const id = s - 1;
+      if (this.shapeHash[id] === shape.hash && this.shapeKeyLength[id] === length && this.keyEquals(this.shapeKeyAt[id]!, length)) return id;
     }
-    const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
-    if (bytes === null) return null;
-    return s.locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
   }
+
+  private keyEquals(at: number, length: number): boolean {
+    const arena = this.keyArena;
+    for (let i = 0; i < length; i++) if (arena[at + i] !== keyBytes[i]) return false;
+    return true;
+  }
+
+  private addShape(shape: Shape, info: ShapeInfo): number {
+    const id = this.shapes++;
+    if (id >= this.shapeHash.length) {
+      const n = Math.max(id + 1, Math.min(Math.max(256, id * 2), this.bounds.shapes));
+      this.shapeHash = grown(this.shapeHash, n);
+      this.shapeKeyAt = grown(this.shapeKeyAt, n);
+      this.shapeKeyLength = grown(this.shapeKeyLength, n);
+      this.shapeGeneration = grown(this.shapeGeneration, n);
+    }
+    if (this.keyUsed + shape.keyLength > this.keyArena.length) {
+      const next = Buffer.alloc(Math.max(64 << 10, (this.keyUsed + shape.keyLength) * 2));
+      this.keyArena.copy(next, 0, 0, this.keyUsed);
+      this.keyArena = next;
+    }
+    keyBytes.copy(this.keyArena, this.keyUsed, 0, shape.keyLength);
+    this.shapeKeyAt[id] = this.keyUsed;
+    this.shapeKeyLength[id] = shape.keyLength;
+    this.keyUsed += shape.keyLength;
+    this.shapeHash[id] = shape.hash;
+    this.shapeGeneration[id] = 0;
+    this.shapeInfo[id] = info;
+    const slots = this.shapeSlots;
+    const mask = slots.length - 1;
+    let i = shape.hash & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = id + 1;
+    return id;
+  }
+
+  /** The entry for (shape, class, outcome), or -1. */
+  private findEntry(shape: number, cls: number, outcome: number): number {
+    const slots = this.entrySlots;
+    if (slots.length === 0) return -1;
+    const mask = slots.length - 1;
+    for (let i = entryHash(shape, cls, outcome) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return -1;
+      const e = s - 1;
+      if (this.entryShape[e] === shape && this.entryClass[e] === cls && this.entryOutcome[e] === outcome) return e;
+    }
+  }
+
+  private setEntry(shape: number, cls: number, outcome: number, generation: number, version: number, rttVersion: number, stamp: number,
+    at: number, length: number, flags: number, metric: number, draw: OriginDraw | null, explanation: Explanation | undefined): void {
+    let e = this.findEntry(shape, cls, outcome);
+    if (e < 0) {
+      e = this.entries++;
+      if (e >= this.entryShape.length) this.growEntries(Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
+      // Entries 0..e-1 are in the table; e goes in below.
+      if (this.entries * 2 > this.entrySlots.length) this.rehash(Math.max(4096, this.entrySlots.length * 2), e);
+      this.entryShape[e] = shape;
+      this.entryClass[e] = cls;
+      this.entryOutcome[e] = outcome;
+      const slots = this.entrySlots;
+      const mask = slots.length - 1;
+      let i = entryHash(shape, cls, outcome) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = e + 1;
+    }
+    this.entryGeneration[e] = generation;
+    this.entryVersion[e] = version;
+    this.entryRttVersion[e] = rttVersion;
+    this.entryStamp[e] = stamp;
+    this.replyAt[e] = at;
+    this.replyLength[e] = length;
+    this.replyFlags[e] = flags;
+    this.replyMetric[e] = metric;
+    this.entryDraw[e] = draw;
+    this.explanations[e] = explanation;
+  }
+
+  private growEntries(n: number): void {
+    this.entryShape = grown(this.entryShape, n);
+    this.entryClass = grown(this.entryClass, n);
+    this.entryOutcome = grown(this.entryOutcome, n);
+    this.entryGeneration = grown(this.entryGeneration, n);
+    this.entryVersion = grown(this.entryVersion, n);
+    this.entryRttVersion = grown(this.entryRttVersion, n);
+    this.entryStamp = grown(this.entryStamp, n);
+    this.replyAt = grown(this.replyAt, n);
+    this.replyLength = grown(this.replyLength, n);
+    this.replyFlags = grown(this.replyFlags, n);
+    this.replyMetric = grown(this.replyMetric, n);
+  }
+
+  /** A table of `size` slots for entries 0..count-1. */
+  private rehash(size: number, count: number): void {
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let e = 0; e < count; e++) {
+      let i = entryHash(this.entryShape[e]!, this.entryClass[e]!, this.entryOutcome[e]!) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = e + 1;
+    }
+    this.entrySlots = slots;
+  }
+
+  /** Copies a reply's first `length` bytes into the arena; where. */
+  private append(reply: Buffer, length: number): number {
+    if (this.replyUsed + length > this.replyArena.length) {
+      const next = Buffer.allocUnsafe(Math.min(Math.max(64 << 10, (this.replyUsed + length) * 2), this.bounds.bytes));
+      this.replyArena.copy(next, 0, 0, this.replyUsed);
+      this.replyArena = next;
+    }
+    reply.copy(this.replyArena, this.replyUsed, 0, length);
+    const at = this.replyUsed;
+    this.replyUsed += length;
+    return at;
+  }
+
+  /**
+   * The client's class under this shape's policy, as a number (located from the ECS subnet or the
+   * resolver, only if the class reads a location); null: none (unlocatable, or a class never kept).
+   */
+  private classId(info: ShapeInfo, query: Buffer, shape: Shape, resolver: string, add: boolean): number | null {
+    if (info.classOf === null) return 0;
+    const location = locate(info, query, shape, resolver);
+    if (location === null) return null;
+    const cls = info.classOf(location);
+    if (typeof cls === "number" && (cls | 0) === cls) return cls;
+    const text = String(cls);
+    let n = this.classIds.get(text);
+    if (n === undefined) {
+      if (!add) return null;
+      this.classIds.set(text, (n = -1 - this.classIds.size));
+    }
+    return n;
+  }
+}
+
+/** The ECS subnet's location, or the resolver's (whichever this shape's answers were located by). */
+const v4 = Buffer.alloc(4);
+const v6 = Buffer.alloc(16);
+function locate(info: ShapeInfo, query: Buffer, shape: Shape, resolver: string): Location | null {
+  if (info.fromEcs) {
+    if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
+    const bytes = shape.ecsFamily === 1 ? v4 : v6;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
+    return info.locator!.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
+  }
+  const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
+  if (bytes === null) return null;
+  return info.locator!.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
+}
+
+/** Answers of a shape made alike: the same load balancing, policy, class kind, RTT use and location source. */
+function sameAnswering(a: ShapeInfo, b: ShapeInfo): boolean {
+  return a.steered === b.steered && a.balancing === b.balancing && a.policy === b.policy
+    && (a.classOf === null) === (b.classOf === null) && a.rtt === b.rtt && a.fromEcs === b.fromEcs;
 }
 
 /** The same draw: same weights in the same order, as many picks (then outcomes are comparable). */
@@ -352,4 +578,26 @@ function sameDraw(a: OriginDraw, b: OriginDraw): boolean {
   if (a.picks !== b.picks || a.weights.length !== b.weights.length) return false;
   for (let i = 0; i < a.weights.length; i++) if (a.weights[i] !== b.weights[i]) return false;
   return true;
+}
+
+function entryHash(shape: number, cls: number, outcome: number): number {
+  let h = Math.imul(shape, 0x9e3779b1) ^ Math.imul(cls, 0x85ebca77) ^ Math.imul(outcome + 2, 0xc2b2ae3d);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+function powerOfTwoAbove(n: number): number {
+  let p = 1024;
+  while (p < n) p *= 2;
+  return p;
+}
+
+type Growable = Int32Array | Uint32Array | Float64Array | Uint8Array;
+/** A copy of `a` with room for n entries. */
+function grown<T extends Growable>(a: T, n: number): T {
+  const next = new (a.constructor as new (n: number) => T)(n);
+  next.set(a);
+  return next;
 }

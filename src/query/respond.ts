@@ -25,7 +25,7 @@ import type { GeoProvider } from "../locate/geoip.js";
 import { Locator, NOWHERE } from "../locate/locate.js";
 import type { Balancing, HealthView } from "../balancing/model.js";
 import { steer, type Explanation, type Steered } from "../balancing/steer.js";
-import { AnswerCache, readShape, type Shape, type Versions } from "./answers.js";
+import { ANSWER_BOUNDS, AnswerCache, readShape, shapeKey, type Shape, type Versions } from "./answers.js";
 import { formatIPv4, formatIPv6 } from "../wire/ip.js";
 import type { QueryCounters } from "./counters.js";
 
@@ -116,7 +116,7 @@ export class Responder {
     private readonly onOutcome: OutcomeSink | null = null,
     private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
   ) {
-    this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health, undefined, options.steering.random) : null;
+    this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health, ANSWER_BOUNDS, options.steering.random, onOutcome !== null) : null;
   }
 
   /** Load-balanced answers reused and kept (answers.ts), and replies kept whole (the packet cache). */
@@ -155,7 +155,7 @@ export class Responder {
     const withEcs = shape !== null && shape.ecsFamily !== 0;
     // A plain query's shape key is its bytes after the ID with the name in lower case: a hit gets
     // the question's letter case back, like the answer cache's (other queries: the exact bytes).
-    const key = this.options.packetCache === false || withEcs || query.length < 12 || query.length > CACHE_MAX_QUERY ? null : shape !== null ? shape.key : cacheKey(query, peer);
+    const key = this.options.packetCache === false || withEcs || query.length < 12 || query.length > CACHE_MAX_QUERY ? null : shape !== null ? shapeKey(shape) : cacheKey(query, peer);
     if (key !== null) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
