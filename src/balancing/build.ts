@@ -12,6 +12,7 @@ import { canonicalIPv6, parseIPv4 } from "../wire/ip.js";
 import { checkName, inZone, resolveName } from "../records/names.js";
 import { parseExpression } from "./expression.js";
 import { isExpression } from "./rules.js";
+import { geoMapped } from "./policies/geo.js";
 import type { Balancing, LoadBalancer, NotificationFilter, Origin, Pool, Rule, RuleCondition, SteeringSettings, ZoneWebhook } from "./model.js";
 import { BalancingSections, IGNORED, type NotificationFilterSchema, type LoadBalancerSchema, type RuleSchema, type StructuredCondition } from "./schema.js";
 
@@ -168,7 +169,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     // Field by field, not spread: spread objects each get their own hidden class in V8, and steering
     // reads these on every query (10,000 load balancers would make every such read megamorphic).
     const made: LoadBalancer = Object.freeze({
-      defaultPools: base.defaultPools, fallbackPool: base.fallbackPool, regionPools: base.regionPools, countryPools: base.countryPools,
+      defaultPools: base.defaultPools, fallbackPool: base.fallbackPool, regionPools: base.regionPools, countryPools: base.countryPools, geoMapped: base.geoMapped,
       policy: base.policy, randomSteering: base.randomSteering, preferEcs: base.preferEcs, ttl: base.ttl,
       name: owner, maxAnswers: lb.max_answers, rules: Object.freeze(rules),
     });
@@ -228,7 +229,7 @@ function steeringSettings(lb: LbInput, path: Path, refs: Refs): SteeringSettings
     defaultPools,
     // Cloudflare: "The default fallback pool is the last pool listed".
     fallbackPool: lb.fallback_pool ?? null,
-    regionPools, countryPools,
+    regionPools, countryPools, geoMapped: geoMapped(regionPools, countryPools),
     policy: lb.steering_policy,
     randomSteering: refs.weights(lb.random_steering, [...path, "random_steering"]),
     preferEcs: lb.location_strategy?.prefer_ecs ?? "proximity",

@@ -72,6 +72,13 @@ export interface SteeringBase {
   readonly fallbackPool: string | null;
   readonly regionPools: ReadonlyMap<RegionCode, readonly string[]>;
   readonly countryPools: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The codes the two maps above hold, as one table by code number (locate.ts: codeId): bit 1 a
+   * country, bit 2 a region (policies/geo.ts: geoMapped). Shared by every load balancer with the
+   * same codes, so classing a client reads one small array that stays in cache, not two Maps per
+   * load balancer. Absent: the maps are read.
+   */
+  readonly geoMapped?: Uint8Array;
   readonly randomSteering: RandomSteering;
   readonly preferEcs: PreferEcs;
   readonly ttl: number;

@@ -5,6 +5,7 @@
 
 import { contains } from "../locate/networks.js";
 import type { Expression } from "./expression.js";
+import { geoMapped } from "./policies/geo.js";
 import type { Client, Family, Rule, RuleCondition, SteeringSettings } from "./model.js";
 
 export interface RuleQuery {
@@ -69,6 +70,7 @@ function overridden(s: SteeringSettings, o: Partial<SteeringSettings>): Steering
   return {
     defaultPools: o.defaultPools ?? s.defaultPools, fallbackPool: o.fallbackPool !== undefined ? o.fallbackPool : s.fallbackPool,
     regionPools: o.regionPools ?? s.regionPools, countryPools: o.countryPools ?? s.countryPools,
+    geoMapped: o.regionPools === undefined && o.countryPools === undefined ? s.geoMapped : geoMapped(o.regionPools ?? s.regionPools, o.countryPools ?? s.countryPools),
     policy: o.policy ?? s.policy, randomSteering: o.randomSteering ?? s.randomSteering, preferEcs: o.preferEcs ?? s.preferEcs, ttl: o.ttl ?? s.ttl,
   };
 }

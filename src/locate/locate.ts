@@ -158,7 +158,11 @@ function sharedFor(geo: GeoProvider): SharedGeo {
 /** Country and region codes interned to small numbers (a few hundred at most: the codes in use). */
 const ids = new Map<string, number>();
 function idOf(code: string | null): number {
-  if (code === null) return 0;
+  return code === null ? 0 : codeId(code);
+}
+
+/** A country or region code's number, as in Location.countryId and regionId (load balancers' geo maps intern theirs at load). */
+export function codeId(code: string): number {
   let id = ids.get(code);
   if (id === undefined) ids.set(code, (id = ids.size + 1));
   return id;

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { balancing, clientAt, decide, lbOf, sample } from "../../../test/support/balancing.js";
 import { applyRules } from "../rules.js";
 import { policyOf } from "./index.js";
+import { codeId, NOWHERE, type Location } from "../../locate/locate.js";
+import { geo, geoMapped } from "./geo.js";
 
 describe("geo", () => {
   const b = sample();
@@ -33,5 +35,18 @@ describe("geo", () => {
     expect(policyOf(lb)).toBe("off");
     expect(policyOf(ruled.settings)).toBe("geo");
     expect(decide(b, { lb: { ...lb, ...ruled.settings }, client }).pool!.name).toBe("eu");
+  });
+  it("classes clients by the table of mapped codes exactly as by the maps, one table per set of codes", () => {
+    const lb = lbOf(sample());
+    expect(lb.geoMapped).toBeDefined();
+    const { geoMapped: _, ...byMaps } = lb;
+    const at = (country: string | null, region: string | null, bits = 24): Location =>
+      ({ ...NOWHERE, country, region: region as any, bits, countryId: country === null ? 0 : codeId(country), regionId: region === null ? 0 : codeId(region) });
+    // Mapped country, mapped region, neither, a code first seen after the load balancer was built.
+    for (const l of [at("IE", "WEU"), at("DE", "WEU"), at("PL", "EEU", 20), at("JP", "NEAS"), at(null, null, 0), at("ZZ-new", "WEU"), at("IE", null)]) {
+      expect(geo.locationClass!(lb, l), `${l.country} ${l.region}`).toBe(geo.locationClass!(byMaps, l));
+    }
+    expect(geo.locationClass!(lb, at("IE", "WEU"))).not.toBe(geo.locationClass!(lb, at("DE", "WEU")));
+    expect(geoMapped(new Map([["WEU", 1]]), new Map([["IE", 1]]))).toBe(geoMapped(new Map([["WEU", 2]]), new Map([["IE", 3]])));
   });
 });

@@ -4,8 +4,31 @@
 // Cloudflare does ("If all of the Pools in a specified region are unhealthy, then we will use the
 // fallback_pool"; default_pools serve locations with no mapping). See docs/decisions.md.
 
+import { codeId } from "../../locate/locate.js";
 import type { Client, SteeringBase } from "../pool.js";
 import type { Policy, PoolList } from "./policy.js";
+
+/** Tables by content (sorted codes), and by the pair of maps they were made for. */
+const tables = new Map<string, Uint8Array>();
+const byMaps = new WeakMap<object, WeakMap<object, Uint8Array>>();
+
+/** SteeringBase.geoMapped for these maps: one shared array per set of codes. */
+export function geoMapped(regionPools: ReadonlyMap<string, unknown>, countryPools: ReadonlyMap<string, unknown>): Uint8Array {
+  let inner = byMaps.get(regionPools);
+  if (inner === undefined) byMaps.set(regionPools, (inner = new WeakMap()));
+  let t = inner.get(countryPools);
+  if (t !== undefined) return t;
+  const key = `${[...countryPools.keys()].sort().join(",")}|${[...regionPools.keys()].sort().join(",")}`;
+  t = tables.get(key);
+  if (t === undefined) {
+    const marks: [number, number][] = [...[...countryPools.keys()].map((c): [number, number] => [codeId(c), 1]), ...[...regionPools.keys()].map((r): [number, number] => [codeId(r), 2])];
+    t = new Uint8Array(Math.max(0, ...marks.map(([id]) => id)) + 1);
+    for (const [id, bit] of marks) t[id]! |= bit;
+    tables.set(key, t);
+  }
+  inner.set(countryPools, t);
+  return t;
+}
 
 export const geo: Policy = {
   // With no geo map every client walks default_pools: the answer does not depend on location.
@@ -14,6 +37,12 @@ export const geo: Policy = {
   // without a mapping of their own are one class, so 10,000 load balancers need few answers each.
   // A number (the entry's interned code, its kind, the bits): no string is built per query.
   locationClass(lb, l) {
+    const t = lb.geoMapped;
+    if (t !== undefined) {
+      if (l.countryId < t.length && (t[l.countryId]! & 1) !== 0) return (l.countryId * 2 + 2) * 256 + l.bits;
+      if (l.regionId < t.length && (t[l.regionId]! & 2) !== 0) return (l.regionId * 2 + 3) * 256 + l.bits;
+      return l.bits;
+    }
     if (l.country !== null && lb.countryPools.has(l.country)) return (l.countryId * 2 + 2) * 256 + l.bits;
     if (l.region !== null && lb.regionPools.has(l.region)) return (l.regionId * 2 + 3) * 256 + l.bits;
     return l.bits;
