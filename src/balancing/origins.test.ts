@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { balancing, healthOf, seeded } from "../../test/support/balancing.js";
-import { chooseOrigins } from "./origins.js";
+import { chooseOrigins, drawKey, drawOrder, drawOutcome } from "./origins.js";
 
 const b = balancing({
   monitors: { m: { type: "tcp", port: 80 } },
@@ -51,5 +51,22 @@ describe("origin choice", () => {
     expect(new Set(before).size).toBe(5);
     const oneDown = healthOf(b, { "h/o2": "down" }).view;
     clients.forEach((c, i) => { const after = pick(oneDown, c); if (before[i] !== "o2") expect(after).toBe(before[i]); else expect(after).not.toBe("o2"); });
+  });
+});
+
+describe("draws", () => {
+  it("drawOutcome draws exactly as drawOrder (the same random numbers, the same outcome as drawKey numbers it)", () => {
+    const rand = seeded(11);
+    for (let t = 0; t < 2000; t++) {
+      const n = 1 + Math.floor(rand() * 6);
+      const weights = Array.from({ length: n }, () => (rand() < 0.1 ? 0 : rand() * 3));
+      const max = 1 + Math.floor(rand() * (n + 1));
+      const seed = Math.floor(rand() * 1e9);
+      const a = seeded(seed), b = seeded(seed);
+      let usedA = 0, usedB = 0;
+      const picks = drawOrder(weights, max, () => { usedA++; return a(); });
+      expect(drawOutcome(weights, max, () => { usedB++; return b(); })).toBe(drawKey(picks, n));
+      expect(usedB).toBe(usedA);
+    }
   });
 });

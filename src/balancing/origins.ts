@@ -54,21 +54,48 @@ export interface OriginDraw {
  * the same origins on both. One left: no draw.
  */
 export function drawOrder(weights: readonly number[], max: number, random: () => number): number[] {
-  const left = [...weights];
   const picks: number[] = [];
-  while (picks.length < max && left.length > 0) {
-    if (left.length === 1) { picks.push(0); break; }
-    const total = left.reduce((n, w) => n + w, 0);
-    let r = random() * total;
-    let i = 0;
-    for (; i < left.length - 1; i++) {
-      r -= left[i]!;
-      if (r < 0) break;
-    }
-    picks.push(i);
-    left.splice(i, 1);
-  }
+  draw(weights, max, random, picks);
   return picks;
+}
+
+/** drawKey(drawOrder(...)), drawn alike but with nothing allocated (the answer cache, per query). */
+export function drawOutcome(weights: readonly number[], max: number, random: () => number): number {
+  return draw(weights, max, random, null);
+}
+
+/** What is left to draw from (a scratch: candidates are few, and this runs per query). */
+let remaining = new Float64Array(64);
+
+/** The draws; each pick into `picks` when given; the outcome's drawKey. */
+function draw(weights: readonly number[], max: number, random: () => number, picks: number[] | null): number {
+  const n = weights.length;
+  if (n > remaining.length) remaining = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) remaining[i] = weights[i]!;
+  let count = n, key = 0, radix = 1;
+  for (let k = 0; k < max && count > 0; k++) {
+    let i = 0;
+    if (count > 1) {
+      let total = 0;
+      for (let j = 0; j < count; j++) total += remaining[j]!;
+      let r = random() * total;
+      for (; i < count - 1; i++) {
+        r -= remaining[i]!;
+        if (r < 0) break;
+      }
+    }
+    picks?.push(i);
+    if (key >= 0) {
+      key += i * radix;
+      radix *= n - k;
+      if (radix > 2 ** 31) key = -1;
+    }
+    if (count === 1) break;
+    // Take it out: what follows moves down one (as Array.splice did).
+    for (let j = i; j < count - 1; j++) remaining[j] = remaining[j + 1]!;
+    count--;
+  }
+  return key;
 }
 
 /** The outcome of drawOrder over n candidates as one number (mixed radix n, n-1, ...); -1 past 2^31. */

@@ -8,7 +8,7 @@
 // replies to queries with ECS are kept the same way, one per shape.
 //
 // Origins drawn at random by weight (Cloudflare's default origin steering) are drawn here too, with
-// the same routine and random numbers as the full path (balancing/origins.ts: drawOrder): one
+// the same routine and random numbers as the full path (balancing/origins.ts: drawOrder, drawOutcome): one
 // reply is kept per outcome, so clients keep getting each origin by its weight.
 //
 // Only plain queries take this path (one question of class IN, at most an OPT with NSID and ECS
@@ -24,7 +24,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
-import { drawKey, drawOrder, type OriginDraw } from "../balancing/origins.js";
+import { drawOutcome, type OriginDraw } from "../balancing/origins.js";
 import type { LocationClass } from "../balancing/policies/policy.js";
 import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
 import type { Locator, Location } from "../locate/locate.js";
@@ -294,8 +294,7 @@ export class AnswerCache {
       // Origins at random by weight: draw as the full path would (origins.ts), with the same random
       // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
       // these very numbers.
-      const picks = drawOrder(draw.weights, draw.picks, this.recording);
-      r = this.findEntry(id, cls, drawKey(picks, draw.weights.length));
+      r = this.findEntry(id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
       if (r < 0 || this.entryStamp[r] !== this.entryStamp[e] || this.entryGeneration[r] !== generation) return null;
     }
     this.replayed = 0;
