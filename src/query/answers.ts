@@ -188,6 +188,17 @@ export interface Reused {
   readonly metric: number;
 }
 
+/** A shape's row: its key's hash, where the key is in the arena and its length, its generation (bumped when the shape starts over: entries of an older one no longer count). */
+const S_HASH = 0, S_KEY_AT = 1, S_KEY_LENGTH = 2, S_GENERATION = 3, S_STRIDE = 4;
+/**
+ * An entry's row: its key (shape, class, outcome), the shape's generation and the health versions
+ * (32 bits of them) it was made under, its stamp (a (shape, class) entry's own; an outcome's, its
+ * (shape, class) entry's when kept), and the reply: where in the arena, its length (BY_OUTCOME:
+ * look up the outcome drawn), rcode | truncated << 4, metric id.
+ */
+const E_SHAPE = 0, E_CLASS = 1, E_OUTCOME = 2, E_GENERATION = 3, E_VERSION = 4, E_RTT_VERSION = 5, E_STAMP = 6,
+  E_AT = 7, E_LENGTH = 8, E_FLAGS = 9, E_METRIC = 10, E_STRIDE = 16;
+
 /** An entry's outcome when it is the (shape, class) entry itself, not one outcome of a draw. */
 const BASE = -1;
 /** An entry's reply length when its replies are kept per outcome (entries of their own). */
@@ -197,35 +208,19 @@ export class AnswerCache {
   /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
   readonly stats = { reused: 0, kept: 0 };
 
-  // Shapes: an open-addressed table of shape index + 1 (0: empty), by key hash; keys in one arena.
+  // Shapes: an open-addressed table of shape index + 1 (0: empty), by key hash; a row of S_* fields
+  // per shape; keys in one arena. Rows, not an array per field: a lookup reads one cache line.
   private shapeSlots: Int32Array;
-  private shapeHash = new Uint32Array(0);
-  private shapeKeyAt = new Int32Array(0);
-  private shapeKeyLength = new Int32Array(0);
-  /** Bumped when a shape starts over (answered another way): its entries made before no longer count. */
-  private shapeGeneration = new Uint32Array(0);
+  private shapeRows = new Int32Array(0);
   private shapeInfo: ShapeInfo[] = [];
   private shapes = 0;
   private keyArena = Buffer.alloc(0);
   private keyUsed = 0;
 
-  // Entries, one per (shape, class, outcome): an open-addressed table of entry index + 1.
+  // Entries, one per (shape, class, outcome): an open-addressed table of entry index + 1, and a
+  // 64-byte row of E_* fields per entry.
   private entrySlots = new Int32Array(0);
-  private entryShape = new Int32Array(0);
-  private entryClass = new Int32Array(0);
-  private entryOutcome = new Int32Array(0);
-  private entryGeneration = new Uint32Array(0);
-  /** Health versions the reply was made under (steered answers). */
-  private entryVersion = new Float64Array(0);
-  private entryRttVersion = new Float64Array(0);
-  /** A (shape, class) entry's stamp; an outcome's: its (shape, class) entry's stamp when kept. */
-  private entryStamp = new Float64Array(0);
-  private replyAt = new Int32Array(0);
-  /** BY_OUTCOME: look up the outcome drawn. */
-  private replyLength = new Int32Array(0);
-  /** rcode | truncated << 4. */
-  private replyFlags = new Uint8Array(0);
-  private replyMetric = new Int32Array(0);
+  private entryRows = new Int32Array(0);
   /** The draw of a (shape, class) entry whose origins are drawn at random; null otherwise. */
   private entryDraw: (OriginDraw | null)[] = [];
   private explanations: (Explanation | undefined)[] = [];
@@ -285,22 +280,25 @@ export class AnswerCache {
     if (cls === null) return null;
     const e = this.findEntry(id, cls, BASE);
     if (e < 0) return null;
-    const generation = this.shapeGeneration[id]!;
-    if (this.entryGeneration[e] !== generation) return null;
-    if (info.steered && (this.entryVersion[e] !== this.versions.zoneVersions[info.versionsAt] || (info.rtt && this.entryRttVersion[e] !== this.versions.zoneRttVersions[info.versionsAt]))) return null;
-    let r = e;
-    const draw = this.entryDraw[e];
-    if (draw != null) {
+    const rows = this.entryRows;
+    const generation = this.shapeRows[id * S_STRIDE + S_GENERATION]!;
+    const b = e * E_STRIDE;
+    if (rows[b + E_GENERATION] !== generation) return null;
+    if (info.steered && (rows[b + E_VERSION] !== (this.versions.zoneVersions[info.versionsAt]! | 0) || (info.rtt && rows[b + E_RTT_VERSION] !== (this.versions.zoneRttVersions[info.versionsAt]! | 0)))) return null;
+    let r = b;
+    if (rows[b + E_LENGTH] === BY_OUTCOME) {
       // Origins at random by weight: draw as the full path would (origins.ts), with the same random
       // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
       // these very numbers.
-      r = this.findEntry(id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
-      if (r < 0 || this.entryStamp[r] !== this.entryStamp[e] || this.entryGeneration[r] !== generation) return null;
+      const draw = this.entryDraw[e]!;
+      const o = this.findEntry(id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
+      r = o * E_STRIDE;
+      if (o < 0 || rows[r + E_STAMP] !== rows[b + E_STAMP] || rows[r + E_GENERATION] !== generation) return null;
     }
     this.replayed = 0;
     this.stats.reused++;
-    const n = this.replyLength[r]!;
-    const at = this.replyAt[r]!;
+    const n = rows[r + E_LENGTH]!;
+    const at = rows[r + E_AT]!;
     const out = Buffer.allocUnsafe(n + shape.ecsLength);
     // Byte loops for a typical reply (~100 bytes), where Buffer.copy's call (a view made, checks)
     // costs more than the copy. Then the ID, the question as asked (letter case: resolvers using 0x20
@@ -312,8 +310,8 @@ export class AnswerCache {
     out[1] = query[1]!;
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    const flags = this.replyFlags[r]!;
-    return { bytes: out, zone: info.zone, question: info.question, rcode: flags & 0x0f, truncated: (flags & 0x10) !== 0, explanation: this.explanations[r], metric: this.replyMetric[r]! };
+    const flags = rows[r + E_FLAGS]!;
+    return { bytes: out, zone: info.zone, question: info.question, rcode: flags & 0x0f, truncated: (flags & 0x10) !== 0, explanation: this.explanations[r / E_STRIDE], metric: rows[r + E_METRIC]! };
   }
 
   private readonly recording = (): number => {
@@ -363,30 +361,31 @@ export class AnswerCache {
       // A shape answered another way than before (a policy read differently after a rule change is
       // a reload, which clears; this is the cheap guard): start the shape over.
       this.shapeInfo[id] = info;
-      this.shapeGeneration[id]!++;
+      this.shapeRows[id * S_STRIDE + S_GENERATION]!++;
     }
     const cls = this.classId(this.shapeInfo[id]!, query, shape, resolver, true);
     if (cls === null) return;
     this.stats.kept++;
-    const generation = this.shapeGeneration[id]!;
+    const generation = this.shapeRows[id * S_STRIDE + S_GENERATION]!;
     const z = this.shapeInfo[id]!.versionsAt;
-    const version = this.versions.zoneVersions[z]!, rttVersion = this.versions.zoneRttVersions[z]!;
+    const version = this.versions.zoneVersions[z]! | 0, rttVersion = this.versions.zoneRttVersions[z]! | 0;
     const at = this.append(reply, cut);
     const flags = (reply[3]! & 0x0f) | ((reply[2]! & 0x02) !== 0 ? 0x10 : 0);
     const explanation = this.keepExplanations ? a?.explanation : undefined;
     const metric = a?.metric ?? -1;
     const draw = a?.reuse.draw ?? null;
     if (draw === null) {
-      this.setEntry(id, cls, BASE, generation, version, rttVersion, ++this.stamps, at, cut, flags, metric, null, explanation);
+      this.setEntry(id, cls, BASE, generation, version, rttVersion, (this.stamps = (this.stamps + 1) | 0), at, cut, flags, metric, null, explanation);
       return;
     }
     const base = this.findEntry(id, cls, BASE);
     const old = base < 0 ? null : this.entryDraw[base] ?? null;
+    const rows = this.entryRows, b = base * E_STRIDE;
     let stamp: number;
-    if (old !== null && this.entryGeneration[base] === generation && this.entryVersion[base] === version && this.entryRttVersion[base] === rttVersion && sameDraw(old, draw)) {
-      stamp = this.entryStamp[base]!; // another outcome of the same draw
+    if (old !== null && rows[b + E_GENERATION] === generation && rows[b + E_VERSION] === version && rows[b + E_RTT_VERSION] === rttVersion && sameDraw(old, draw)) {
+      stamp = rows[b + E_STAMP]!; // another outcome of the same draw
     } else {
-      stamp = ++this.stamps;
+      stamp = this.stamps = (this.stamps + 1) | 0;
       this.setEntry(id, cls, BASE, generation, version, rttVersion, stamp, 0, BY_OUTCOME, 0, -1, draw, undefined);
     }
     this.setEntry(id, cls, draw.key, generation, version, rttVersion, stamp, at, cut, flags, metric, null, explanation);
@@ -406,12 +405,12 @@ export class AnswerCache {
   private findShape(shape: Shape): number {
     const slots = this.shapeSlots;
     const mask = slots.length - 1;
-    const length = shape.keyLength;
-    for (let i = shape.hash & mask; ; i = (i + 1) & mask) {
+    const length = shape.keyLength, hash = shape.hash | 0;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const s = slots[i]!;
       if (s === 0) return -1;
-      const id = s - 1;
-      if (this.shapeHash[id] === shape.hash && this.shapeKeyLength[id] === length && this.keyEquals(this.shapeKeyAt[id]!, length)) return id;
+      const row = (s - 1) * S_STRIDE;
+      if (this.shapeRows[row + S_HASH] === hash && this.shapeRows[row + S_KEY_LENGTH] === length && this.keyEquals(this.shapeRows[row + S_KEY_AT]!, length)) return s - 1;
     }
   }
 
@@ -423,24 +422,19 @@ export class AnswerCache {
 
   private addShape(shape: Shape, info: ShapeInfo): number {
     const id = this.shapes++;
-    if (id >= this.shapeHash.length) {
-      const n = Math.max(id + 1, Math.min(Math.max(256, id * 2), this.bounds.shapes));
-      this.shapeHash = grown(this.shapeHash, n);
-      this.shapeKeyAt = grown(this.shapeKeyAt, n);
-      this.shapeKeyLength = grown(this.shapeKeyLength, n);
-      this.shapeGeneration = grown(this.shapeGeneration, n);
-    }
+    if ((id + 1) * S_STRIDE > this.shapeRows.length) this.shapeRows = grown(this.shapeRows, S_STRIDE * Math.max(id + 1, Math.min(Math.max(256, id * 2), this.bounds.shapes)));
     if (this.keyUsed + shape.keyLength > this.keyArena.length) {
       const next = Buffer.alloc(Math.max(64 << 10, (this.keyUsed + shape.keyLength) * 2));
       this.keyArena.copy(next, 0, 0, this.keyUsed);
       this.keyArena = next;
     }
     keyBytes.copy(this.keyArena, this.keyUsed, 0, shape.keyLength);
-    this.shapeKeyAt[id] = this.keyUsed;
-    this.shapeKeyLength[id] = shape.keyLength;
+    const row = id * S_STRIDE;
+    this.shapeRows[row + S_KEY_AT] = this.keyUsed;
+    this.shapeRows[row + S_KEY_LENGTH] = shape.keyLength;
     this.keyUsed += shape.keyLength;
-    this.shapeHash[id] = shape.hash;
-    this.shapeGeneration[id] = 0;
+    this.shapeRows[row + S_HASH] = shape.hash | 0;
+    this.shapeRows[row + S_GENERATION] = 0;
     this.shapeInfo[id] = info;
     const slots = this.shapeSlots;
     const mask = slots.length - 1;
@@ -458,8 +452,8 @@ export class AnswerCache {
     for (let i = entryHash(shape, cls, outcome) & mask; ; i = (i + 1) & mask) {
       const s = slots[i]!;
       if (s === 0) return -1;
-      const e = s - 1;
-      if (this.entryShape[e] === shape && this.entryClass[e] === cls && this.entryOutcome[e] === outcome) return e;
+      const row = (s - 1) * E_STRIDE;
+      if (this.entryRows[row + E_SHAPE] === shape && this.entryRows[row + E_CLASS] === cls && this.entryRows[row + E_OUTCOME] === outcome) return s - 1;
     }
   }
 
@@ -468,50 +462,39 @@ export class AnswerCache {
     let e = this.findEntry(shape, cls, outcome);
     if (e < 0) {
       e = this.entries++;
-      if (e >= this.entryShape.length) this.growEntries(Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
+      if ((e + 1) * E_STRIDE > this.entryRows.length) this.entryRows = grown(this.entryRows, E_STRIDE * Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
       // Entries 0..e-1 are in the table; e goes in below.
       if (this.entries * 2 > this.entrySlots.length) this.rehash(Math.max(4096, this.entrySlots.length * 2), e);
-      this.entryShape[e] = shape;
-      this.entryClass[e] = cls;
-      this.entryOutcome[e] = outcome;
+      this.entryRows[e * E_STRIDE + E_SHAPE] = shape;
+      this.entryRows[e * E_STRIDE + E_CLASS] = cls;
+      this.entryRows[e * E_STRIDE + E_OUTCOME] = outcome;
       const slots = this.entrySlots;
       const mask = slots.length - 1;
       let i = entryHash(shape, cls, outcome) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = e + 1;
     }
-    this.entryGeneration[e] = generation;
-    this.entryVersion[e] = version;
-    this.entryRttVersion[e] = rttVersion;
-    this.entryStamp[e] = stamp;
-    this.replyAt[e] = at;
-    this.replyLength[e] = length;
-    this.replyFlags[e] = flags;
-    this.replyMetric[e] = metric;
+    const rows = this.entryRows, b = e * E_STRIDE;
+    rows[b + E_GENERATION] = generation;
+    rows[b + E_VERSION] = version;
+    rows[b + E_RTT_VERSION] = rttVersion;
+    rows[b + E_STAMP] = stamp;
+    rows[b + E_AT] = at;
+    rows[b + E_LENGTH] = length;
+    rows[b + E_FLAGS] = flags;
+    rows[b + E_METRIC] = metric;
     this.entryDraw[e] = draw;
     this.explanations[e] = explanation;
   }
 
-  private growEntries(n: number): void {
-    this.entryShape = grown(this.entryShape, n);
-    this.entryClass = grown(this.entryClass, n);
-    this.entryOutcome = grown(this.entryOutcome, n);
-    this.entryGeneration = grown(this.entryGeneration, n);
-    this.entryVersion = grown(this.entryVersion, n);
-    this.entryRttVersion = grown(this.entryRttVersion, n);
-    this.entryStamp = grown(this.entryStamp, n);
-    this.replyAt = grown(this.replyAt, n);
-    this.replyLength = grown(this.replyLength, n);
-    this.replyFlags = grown(this.replyFlags, n);
-    this.replyMetric = grown(this.replyMetric, n);
-  }
 
   /** A table of `size` slots for entries 0..count-1. */
   private rehash(size: number, count: number): void {
     const slots = new Int32Array(size);
     const mask = size - 1;
     for (let e = 0; e < count; e++) {
-      let i = entryHash(this.entryShape[e]!, this.entryClass[e]!, this.entryOutcome[e]!) & mask;
+      const row = e * E_STRIDE;
+      let i = entryHash(this.entryRows[row + E_SHAPE]!, this.entryRows[row + E_CLASS]!, this.entryRows[row + E_OUTCOME]!) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = e + 1;
     }
@@ -593,10 +576,9 @@ function powerOfTwoAbove(n: number): number {
   return p;
 }
 
-type Growable = Int32Array | Uint32Array | Float64Array | Uint8Array;
-/** A copy of `a` with room for n entries. */
-function grown<T extends Growable>(a: T, n: number): T {
-  const next = new (a.constructor as new (n: number) => T)(n);
+/** A copy of `a` with room for n. */
+function grown(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(n);
   next.set(a);
   return next;
 }
