@@ -14,6 +14,8 @@ import { balancedZone } from "./support/zones.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 import { httpOrigin, sleep, until } from "./support/http.js";
 import { serve, type Running } from "./support/processes.js";
+import pino from "pino";
+import { WebhookTarget } from "../src/notify/webhook.js";
 
 interface Received { readonly headers: http.IncomingHttpHeaders; readonly text: string; readonly body: any; readonly answered: number | null }
 
@@ -206,4 +208,37 @@ describe("gslb serve --workers 2 --webhook", () => {
     expect(hook.delivered().sort()).toEqual(["origin pa a down", "pool pa - down"]);
     expect(hook.got.every((r) => verify(r, SECRET))).toBe(true);
   }, 30_000);
+});
+
+describe("a webhook's queue", () => {
+  it("is bounded: past it the oldest waiting notifications are dropped, logged once with a count, and the newest delivered", async () => {
+    // A receiver that holds the first request until released, then answers 200 to everything.
+    const bodies: string[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const server = http.createServer((req, res) => {
+      let text = "";
+      req.on("data", (d) => (text += d));
+      req.on("end", () => { bodies.push(text); const answer = () => { res.statusCode = 200; res.end(); }; if (bodies.length === 1) held.then(answer); else answer(); });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const lines: any[] = [];
+    const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const target = new WebhookTarget(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`, null, log, { queue: 3, retryBaseMs: 50 });
+    try {
+      for (let i = 0; i < 10; i++) target.push({ id: `n${i}`, body: JSON.stringify({ i }) });
+      // In flight (n0) and the two newest wait; six were dropped.
+      expect(target.pending).toBe(3);
+      expect(target.counts.dropped).toBe(7);
+      expect(lines.filter((l) => l.msg.startsWith("webhook queue full"))).toHaveLength(1);
+      release();
+      await until(() => target.counts.delivered === 3, 5000, "three delivered");
+      expect(bodies.map((b) => JSON.parse(b).i)).toEqual([0, 8, 9]);
+      expect(lines.some((l) => l.msg === "webhook queue was full: 7 notifications dropped")).toBe(true);
+    } finally {
+      target.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
