@@ -133,3 +133,26 @@ describe("the README's documentation of the commands", () => {
     });
   }
 });
+
+describe("the README's links and figures", () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+  it("every #anchor it links to is one of its headings (the Contents list stays accurate)", () => {
+    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    const headings = new Set([...readme.matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1]!)));
+    const links = [...new Set([...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!))];
+    expect(links.filter((l) => !headings.has(l))).toEqual([]);
+    // The Contents list names every ## section.
+    const contents = /## Contents\n([\s\S]*?)\n## /.exec(readme)![1]!;
+    const sections = [...readme.matchAll(/^## (.*)$/gm)].map((m) => slug(m[1]!)).filter((s) => s !== "contents");
+    expect(sections.filter((s) => !contents.includes(`(#${s})`))).toEqual([]);
+  });
+
+  it("the Performance section quotes figures of docs/benchmarks.md, none of its own", () => {
+    const perf = /\n## Performance\n([\s\S]*?)\n## /.exec(readme)![1]!;
+    const docs = fs.readFileSync(path.join(root, "docs/benchmarks.md"), "utf8");
+    const figures = [...perf.replace(/```[\s\S]*?```/g, "").matchAll(/\d[\d,.]*(–\d[\d,.]*)?\s?(×|MiB|MB)|×\d[\d.]*/g)].map((m) => m[0]);
+    expect(figures.length).toBeGreaterThan(5);
+    expect(figures.filter((f) => !docs.includes(f) && !docs.includes(f.replace(/\s/, " ")))).toEqual([]);
+  });
+});
