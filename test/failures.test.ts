@@ -16,7 +16,8 @@ let cold: TestServer;
 
 function zone(port: number): Record<string, any> {
   return balancedZone({
-    monitors: { hc: { type: "http", path: "/", port, interval: 5, timeout: 2, retries: 0 } },
+    // Generous: on a loaded machine an origin that is up must not miss the first round.
+    monitors: { hc: { type: "http", path: "/", port, interval: 5, timeout: 5, retries: 1 } },
     pools: {
       up: { origins: [{ name: "u", address: "127.0.0.81" }], monitor: "hc" },
       up2: { origins: [{ name: "u2", address: "127.0.0.82" }], monitor: "hc" },
