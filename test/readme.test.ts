@@ -11,8 +11,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readmeCommands, root, WALKTHROUGH, type Command } from "./support/readme.js";
 
-const root = new URL("..", import.meta.url).pathname;
 const main = path.join(root, "dist/cli/main.js");
 
 // dig, curl and jq run the README's examples: required in CI (.ci/run installs them), else skipped.
@@ -30,26 +30,6 @@ const ELSEWHERE: [RegExp, string][] = [
   [/^(systemctl|journalctl) /, "no systemd here: test/deploy.test.ts runs the unit's ExecStart, ExecReload and stop as the unit would"],
   [/^scripts\/(bench|bench-workers|bench-config|hostile|soak|fuzz)\b/, "benchmarks of minutes each, run by hand; their figures are in docs/benchmarks.md"],
 ];
-
-interface Command { readonly text: string; readonly comment: string; readonly line: number }
-
-/** Commands of the README's sh blocks: continuation lines joined, the trailing comment apart. */
-function commands(): Command[] {
-  const lines = fs.readFileSync(path.join(root, "README.md"), "utf8").split("\n");
-  const out: Command[] = [];
-  let inSh = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.startsWith("```")) { inSh = !inSh && l.trim() === "```sh"; continue; }
-    if (!inSh || l.trim() === "" || l.trimStart().startsWith("#")) continue;
-    let text = l;
-    const start = i;
-    while (text.endsWith("\\") && i + 1 < lines.length) text = text.slice(0, -1) + " " + lines[++i]!.trim();
-    const hash = text.search(/\s{2,}# /);
-    out.push({ text: (hash < 0 ? text : text.slice(0, hash)).trim().replace(/\s+/g, " "), comment: hash < 0 ? "" : text.slice(hash).trim(), line: start + 1 });
-  }
-  return out;
-}
 
 let dir = "";
 let dnsPort = 0;
@@ -97,7 +77,7 @@ function run(c: Command): { status: number | null; output: string } {
 }
 
 describe.skipIf(tools.length > 0)("the README's commands", () => {
-  const all = commands();
+  const all = readmeCommands();
 
   it("are found (the parser reads the README's sh blocks)", () => {
     expect(all.length).toBeGreaterThan(20);
@@ -108,7 +88,14 @@ describe.skipIf(tools.length > 0)("the README's commands", () => {
     const failures: string[] = [];
     let ran = 0;
     for (const c of all) {
+      // The walkthrough starts its own origins and server: test/walkthrough.test.ts runs it, in order.
+      if (c.section === WALKTHROUGH) continue;
       if (ELSEWHERE.some(([re]) => re.test(c.text))) continue;
+      // A server started here would outlive the command's timeout (spawnSync kills the shell, not it).
+      if (/^npx gslb serve\b/.test(c.text)) {
+        failures.push(`README.md:${c.line}: a server this test cannot stop; only the quick start's (beforeAll) and the walkthrough's (test/walkthrough.test.ts) run: ${c.text}`);
+        continue;
+      }
       if (!/^(npm ci && npx gslb serve|dig @127\.0\.0\.1 -p 5300 |npx gslb |curl -s (-X \w+ )?(-H "[^"]*" )?(-d '[^']*' )?http:\/\/127\.0\.0\.1:8053\/)/.test(c.text)) {
         failures.push(`README.md:${c.line}: not run by this test and not covered elsewhere: ${c.text}`);
         continue;
@@ -135,5 +122,42 @@ describe.skipIf(tools.length > 0)("the README's commands", () => {
     expect(c).toBeDefined();
     expect(run(c).status).toBe(0);
     expect(fs.readFileSync(path.join(dir, "zones/zone.schema.json"), "utf8")).toBe(fs.readFileSync(path.join(root, "zones/zone.schema.json"), "utf8"));
+  });
+});
+
+// Every flag a command's --help lists is documented in the README (issue 10 §6: "every field").
+describe("the README's documentation of the commands", () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  for (const command of [["serve"], ["check"], ["explain"], ["health"], ["schema"], ["import", "cloudflare"], ["export", "cloudflare"]]) {
+    it(`has every flag of gslb ${command.join(" ")} --help`, () => {
+      const help = spawnSync(process.execPath, [main, ...command, "--help"], { encoding: "utf8" });
+      expect(help.status).toBe(0);
+      const flags = [...new Set([...help.stdout.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]))].filter((f) => f !== "--help");
+      const missing = flags.filter((f) => !new RegExp(`\`${f}\\b`).test(readme));
+      expect(missing, `gslb ${command.join(" ")}: flags --help lists and the README does not document (as \`${"--flag"}...\`)`).toEqual([]);
+    });
+  }
+});
+
+describe("the README's links and figures", () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+  it("every #anchor it links to is one of its headings (the Contents list stays accurate)", () => {
+    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    const headings = new Set([...readme.matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1]!)));
+    const links = [...new Set([...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!))];
+    expect(links.filter((l) => !headings.has(l))).toEqual([]);
+    // The Contents list names every ## section.
+    const contents = /## Contents\n([\s\S]*?)\n## /.exec(readme)![1]!;
+    const sections = [...readme.matchAll(/^## (.*)$/gm)].map((m) => slug(m[1]!)).filter((s) => s !== "contents");
+    expect(sections.filter((s) => !contents.includes(`(#${s})`))).toEqual([]);
+  });
+
+  it("the Performance section quotes figures of docs/benchmarks.md, none of its own", () => {
+    const perf = /\n## Performance\n([\s\S]*?)\n## /.exec(readme)![1]!;
+    const docs = fs.readFileSync(path.join(root, "docs/benchmarks.md"), "utf8");
+    const figures = [...perf.replace(/```[\s\S]*?```/g, "").matchAll(/\d[\d,.]*(–\d[\d,.]*)?\s?(×|MiB|MB)|×\d[\d.]*/g)].map((m) => m[0]);
+    expect(figures.length).toBeGreaterThan(5);
+    expect(figures.filter((f) => !docs.includes(f) && !docs.includes(f.replace(/\s/, " ")))).toEqual([]);
   });
 });

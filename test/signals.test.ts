@@ -143,7 +143,7 @@ describe("signals during start-up (GeoIP, the first round of health checks)", ()
       pools: { p: { origins: [{ name: "o", address: "127.0.0.43" }], monitor: "hc" } },
       load_balancers: { k: { default_pools: ["p"] } },
     })));
-    const g = run(process.execPath, [GSLB, "serve", "--workers", "1", "--zones", zones, "--listen", "127.0.0.1:0"]);
+    const g = run(process.execPath, [GSLB, "serve", "--workers", "1", "--zones", zones, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"]);
     started.push(g);
     // Loaded, not serving yet: the first round waits for the slow origin.
     await g.waitFor("zone loaded");
