@@ -5,6 +5,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
+import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -241,4 +243,52 @@ describe("a webhook's queue", () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+});
+
+describe("a webhook over HTTPS", () => {
+  it("delivers to a receiver whose CA the operator trusts (NODE_EXTRA_CA_CERTS), and refuses one it does not", async () => {
+    // A CA and a certificate for 127.0.0.1, made here by openssl.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-webhook-tls-"));
+    const ssl = (...args: string[]) => { const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" }); if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`); };
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=gslb test CA");
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext");
+    const bodies: string[] = [];
+    const server = https.createServer({ key: fs.readFileSync(path.join(dir, "server.key")), cert: fs.readFileSync(path.join(dir, "server.pem")) }, (req, res) => {
+      let text = "";
+      req.on("data", (d) => (text += d));
+      req.on("end", () => { bodies.push(text); res.statusCode = 200; res.end(); });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`;
+    // The delivery runs in its own process: Node reads NODE_EXTRA_CA_CERTS at start-up.
+    const script = `
+      import { WebhookTarget } from ${JSON.stringify(new URL("../dist/notify/webhook.js", import.meta.url).href)};
+      import pino from "pino";
+      const t = new WebhookTarget(process.argv[1], "s3cret", pino({ level: "info" }), { tries: 1 });
+      t.push({ id: "e1", body: JSON.stringify({ type: "origin", to: "down" }) });
+      const wait = setInterval(() => { if (t.counts.delivered + t.counts.failed > 0) { clearInterval(wait); process.exit(t.counts.delivered === 1 ? 0 : 3); } }, 20);`;
+    const deliver = (env: NodeJS.ProcessEnv) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script, url], { env, cwd: path.dirname(new URL(import.meta.url).pathname) });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+    try {
+      const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+      const refused = await deliver(env);
+      expect(refused.code, refused.out).toBe(3);
+      expect(refused.out).toContain("webhook delivery failed");
+      expect(bodies).toHaveLength(0);
+      const trusted = await deliver({ ...env, NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem") });
+      expect(trusted.code, trusted.out).toBe(0);
+      expect(bodies.map((b) => JSON.parse(b))).toEqual([{ type: "origin", to: "down" }]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
