@@ -51,6 +51,13 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
   const monitors = new Map(Object.entries(file.monitors));
   for (const [name, m] of monitors) for (const { field, reason } of ignoredFields(m)) warnings.push({ path: ["monitors", name, field], message: reason });
 
+  // Cloudflare's check_regions: region codes, or ALL_REGIONS / ALL_DATACENTERS (every instance, as absent or null).
+  const checkRegions = (list: readonly string[] | null | undefined, path: Path): ReadonlySet<RegionCode> | null => {
+    if (list === null || list === undefined || list.length === 0 || list.includes("ALL_REGIONS") || list.includes("ALL_DATACENTERS")) return null;
+    list.forEach((code, i) => { const bad = regionCodeProblem(code); if (bad !== null) problem([...path, i], `${bad}, ALL_REGIONS or ALL_DATACENTERS`); });
+    return Object.freeze(new Set(list.filter((c): c is RegionCode => regionCodeProblem(c) === null)));
+  };
+
   // Dropped pools are still names worth suggesting.
   const poolNames = [...Object.keys(file.pools), ...removed.pools];
   const pools = new Map<string, Pool>();
@@ -94,6 +101,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
       // DNS-only, Cloudflare steers least_* origin policies like random, by weight.
       originPolicy: p.origin_steering?.policy === "hash" ? "hash" : "random", enabled: p.enabled,
       notificationFilter: notificationFilter(p.notification_filter),
+      checkRegions: checkRegions(p.check_regions, [...path, "check_regions"]),
     });
     pools.set(name, pool);
     poolList.push(pool);

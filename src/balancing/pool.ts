@@ -43,6 +43,8 @@ export interface Pool {
   readonly enabled: boolean;
   /** Cloudflare's notification_filter: which of its state changes webhooks are told of (null: all). */
   readonly notificationFilter: NotificationFilter | null;
+  /** Cloudflare's check_regions: with several instances (gslb serve --etcd), only those probing from these regions vote on its origins' health (null: every instance). */
+  readonly checkRegions: ReadonlySet<RegionCode> | null;
 }
 
 /** Cloudflare's filter options for one kind of resource: none (disable), or only one health (healthy; null: both). */

@@ -83,7 +83,8 @@ export const PoolSchema = z.strictObject({
   healthy: Descriptive,
   notification_email: Ignored,
   notification_filter: NotificationFilterSchema.nullable().optional().describe("which state changes the webhooks are told of (Cloudflare's semantics)"),
-  check_regions: Ignored,
+  check_regions: z.array(z.string()).nullable().optional()
+    .describe("gslb serve --etcd: only instances probing from these regions (--region) vote on this pool's origins; null, absent, ALL_REGIONS or ALL_DATACENTERS: every instance"),
   health_sources: Ignored,
   load_shedding: Ignored,
   monitor_group: Ignored,
@@ -180,7 +181,6 @@ export const IGNORED = {
   rule: { fixed_response: "no effect: fixed responses are for proxied load balancers (DNS-only)" },
   pool: {
     notification_email: "no effect: gslb sends no e-mail; use webhooks (notifications.webhooks, gslb serve --webhook)",
-    check_regions: "no effect: one instance probes from where it runs",
     health_sources: "no effect: one instance probes from where it runs",
     load_shedding: "no effect: load shedding needs Cloudflare's proxy (DNS-only)",
     monitor_group: "no effect: monitor groups are not supported; set `monitor`",

@@ -229,7 +229,8 @@ const POOL_FIELDS: Record<string, Rule> = {
   notification_email: { inert: "no effect: gslb sends no e-mail (its webhooks are told of state changes: notifications.webhooks, gslb serve --webhook)" },
   // Applied to gslb's webhooks (src/notify/), with Cloudflare's meaning.
   notification_filter: "keep",
-  check_regions: { inert: "no effect: gslb probes from where it runs" },
+  // With several instances (gslb serve --etcd --region), only those regions vote.
+  check_regions: "keep",
   load_shedding: { inert: "no effect: gslb does not shed load" },
   monitor_group: { inert: "no effect: gslb has no monitor groups (attach one monitor with monitor)" },
   health_sources: { inert: "no effect: gslb keeps one health state per origin" },
