@@ -9,7 +9,7 @@
 //   verdicts/NAME/TARGET       its verdict on one probe target: {s, r, t}                      lease
 //   overrides/ZONE/POOL[/ORIGIN]  an override, as an _overrides.json entry                    no lease
 //
-// When etcd cannot be reached (the lease's keep-alives fail for its TTL, or the watch stays
+// When etcd cannot be reached (the lease's keep-alives fail for twice its TTL, or the watch stays
 // disconnected for GRACE_MS), the instance is "degraded": it answers from its own verdicts, says so
 // once in the log, on /readyz's body, /api/v1/cluster and gslb_etcd_degraded, and keeps trying;
 // once etcd answers again it takes a new lease, publishes everything and reads everything again.
@@ -258,11 +258,13 @@ export class EtcdPeers {
     this.firstSync();
   }
 
-  /** Every 500 ms: a lease whose keep-alives failed for its TTL, or a watch down for GRACE_MS, is a lost connection. */
+  /** Every 500 ms: a lease whose keep-alives failed for twice its TTL, or a watch down for GRACE_MS, is a lost connection. */
   private check(): void {
     if (this.state !== "connected") return;
     const now = Date.now();
-    if (now - this.lastKeepalive > this.options.leaseTtlS * 1000) this.lost(`no lease keep-alive for ${Math.round((now - this.lastKeepalive) / 1000)} s`);
+    // Twice the TTL, as etcd3 itself: a leader election (one member killed) delays keep-alives, and
+    // the new leader extends every lease, so a keep-alive late by less than the TTL loses nothing.
+    if (now - this.lastKeepalive > 2 * this.options.leaseTtlS * 1000) this.lost(`no lease keep-alive for ${Math.round((now - this.lastKeepalive) / 1000)} s`);
     else if (this.watchDownSince !== null && now - this.watchDownSince > GRACE_MS) this.lost(`watch disconnected for ${Math.round((now - this.watchDownSince) / 1000)} s`);
   }
 

@@ -57,10 +57,10 @@ export function run(command: string, args: string[], { detached = false, env = p
 }
 
 /** `gslb serve ARGS` (one answering process unless ARGS say otherwise), listening on a port the OS picks; resolves once it serves. */
-export async function serve(args: string[]): Promise<Running & { port: number }> {
+export async function serve(args: string[], startMs = 15_000): Promise<Running & { port: number }> {
   const withWorkers = args.includes("--workers") ? args : ["--workers", "1", ...args];
   const p = run(process.execPath, [GSLB, "serve", "--listen", "127.0.0.1:0", ...withWorkers]);
-  const serving = await p.waitFor("serving");
+  const serving = await p.waitFor("serving", startMs);
   return { ...p, port: Number(String(serving.listen[0]).split(":").at(-1)) };
 }
 

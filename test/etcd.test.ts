@@ -1,0 +1,252 @@
+// Several instances, one truth (issue 11): a real 3-member etcd cluster and three `gslb serve`
+// processes on loopback, started here. Each instance probes the same HTTP origin from its own
+// source address (--probe-source 127.0.0.1, .2, .3); the origin answers 503 to the sources a test
+// blocks, which makes a partial outage seen by some instances only. Then the faults: an etcd member
+// killed, all of etcd unreachable, an instance killed.
+
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerData } from "./support/client.js";
+import { startEtcd, etcdVersion, type EtcdCluster } from "./support/etcd.js";
+import { metric, request, sleep, until } from "./support/http.js";
+import { killGroup, serve, type Running } from "./support/processes.js";
+import { balancedZone } from "./support/zones.js";
+
+const MAIN = "192.0.2.1", BACKUP = "198.51.100.1";
+const WWW = "www.lb.example.com", EU = "eu.lb.example.com";
+const TOKEN = "0123456789abcdef0123456789abcdef";
+/** Probes every 5 s (the schema's minimum), one failure or success decides: a vote moves within ~7 s. */
+const VOTE_MS = 25_000;
+
+interface Instance { name: string; source: string; region: string; dir: string; p: Running & { port: number }; base: string }
+
+/** The origin: 200 to every source address but the blocked ones (503). */
+function origin() {
+  const blocked = new Set<string>();
+  const server = http.createServer((req, res) => {
+    res.statusCode = blocked.has(req.socket.remoteAddress ?? "") ? 503 : 200;
+    res.end("ok");
+  });
+  return { server, blocked };
+}
+
+function zone(port: number): Record<string, unknown> {
+  return balancedZone({
+    monitors: { web: { type: "http", port, interval: 5, timeout: 1, retries: 0, expected_codes: "200" } },
+    pools: {
+      main: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web" },
+      // The same origin, but only instances probing from WEU vote on it.
+      weu: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web", check_regions: ["WEU"] },
+      backup: { origins: [{ name: "b1", address: BACKUP }] },
+    },
+    load_balancers: {
+      www: { default_pools: ["main", "backup"], fallback_pool: "backup", ttl: 30 },
+      eu: { default_pools: ["weu", "backup"], fallback_pool: "backup", ttl: 30 },
+    },
+  });
+}
+
+describe("several instances voting through etcd", () => {
+  let etcd: EtcdCluster;
+  const o = origin();
+  let originPort = 0;
+  const prefix = `/gslb-test-${process.pid}/`;
+  const instances: Instance[] = [];
+  const answers = async (name = WWW) => Promise.all(instances.filter((i) => i.p.proc.exitCode === null && i.p.proc.signalCode === null).map(async (i) => (await answerData(i.p.port, name))[0]));
+  const all = (name: string, want: string) => async () => (await answers(name)).every((a) => a === want);
+
+  async function start(name: string, source: string, region: string): Promise<Instance> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gslb-etcd-${name}-`));
+    fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(zone(originPort), null, 2));
+    fs.writeFileSync(path.join(dir, "token"), `${TOKEN}\n`);
+    const p = await serve(["--zones", dir, "--http", "127.0.0.1:0", "--api-token-file", path.join(dir, "token"),
+      "--instance", name, "--region", region, "--pop", name.toUpperCase(), "--probe-source", source,
+      "--etcd", etcd.endpoints, "--etcd-prefix", prefix, "--etcd-lease-ttl", "3"], 40_000);
+    const serving = await p.waitFor("serving");
+    const i = { name, source, region, dir, p, base: `http://${serving.http}` };
+    instances.push(i);
+    return i;
+  }
+
+  beforeAll(async () => {
+    // etcd missing fails here (CI installs etcd-server): never a silent skip.
+    expect(etcdVersion(), "etcd is installed (apt-get install etcd-server)").toMatch(/^3\./);
+    etcd = await startEtcd(3);
+    await new Promise<void>((r) => o.server.listen(0, "127.0.0.1", () => r()));
+    originPort = (o.server.address() as { port: number }).port;
+    await start("g1", "127.0.0.1", "WEU");
+    await start("g2", "127.0.0.2", "ENAM");
+    await start("g3", "127.0.0.3", "SEAS");
+    // Everyone sees everyone.
+    await until(async () => (await Promise.all(instances.map(async (i) => (await request(i.base, "/api/v1/cluster")).json.instances.filter((x: any) => !x.gone).length))).every((n) => n === 3), 15_000, "three instances in /api/v1/cluster");
+  }, 150_000);
+
+  afterAll(async () => {
+    for (const i of instances) {
+      if (i.p.proc.exitCode === null && i.p.proc.signalCode === null) killGroup(i.p.pid), i.p.proc.kill("SIGKILL");
+      fs.rmSync(i.dir, { recursive: true, force: true });
+    }
+    o.server.closeAllConnections();
+    o.server.close();
+    await etcd?.stop();
+  });
+
+  it("a partial outage seen by one instance of three: the vote keeps the origin up on all three", async () => {
+    expect(await answers()).toEqual([MAIN, MAIN, MAIN]);
+    o.blocked.add("127.0.0.3");
+    // g3's own verdict goes down; the vote (1 of 3 regions down) stays up.
+    const g3 = instances[2]!;
+    await until(async () => {
+      const pools = (await request(g3.base, "/api/v1/pools")).json.pools;
+      const v = pools.find((p: any) => p.pool === "main").origins[0].vote;
+      return v?.verdicts.find((x: any) => x.instance === "g3")?.state === "down" ? v : null;
+    }, VOTE_MS, "g3's own verdict down");
+    const v = (await request(g3.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "main").origins[0].vote;
+    expect(v).toMatchObject({ state: "up", basis: "vote", counted: 3, down: 1 });
+    expect(v.verdicts.map((x: any) => [x.instance, x.region, x.state]).sort()).toEqual([["g1", "WEU", "up"], ["g2", "ENAM", "up"], ["g3", "SEAS", "down"]]);
+    expect(await answers()).toEqual([MAIN, MAIN, MAIN]);
+    // check_regions: only WEU (g1) votes on pool weu; g1 still sees it up.
+    expect(await answers(EU)).toEqual([MAIN, MAIN, MAIN]);
+  }, 60_000);
+
+  it("a majority down: every instance answers the same, including the one whose own probes succeed", async () => {
+    o.blocked.add("127.0.0.2");
+    const started = Date.now();
+    await until(all(WWW, BACKUP), VOTE_MS, "every instance answers the backup");
+    const ms = Date.now() - started;
+    const g1 = instances[0]!;
+    const v = (await request(g1.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "main").origins[0];
+    expect(v.vote).toMatchObject({ state: "down", counted: 3, down: 2 });
+    expect(v.vote.verdicts.find((x: any) => x.instance === "g1").state).toBe("up");
+    expect(v.state).toBe("down");
+    // Pool weu: only g1 (WEU) votes, and it says up: MAIN everywhere.
+    expect(await answers(EU)).toEqual([MAIN, MAIN, MAIN]);
+    console.log(`vote to every instance's answers: ${ms} ms (probe interval 5 s)`);
+  }, 60_000);
+
+  it("check_regions: one WEU instance's verdict decides pool weu for every instance", async () => {
+    o.blocked.clear();
+    o.blocked.add("127.0.0.1");
+    await until(all(EU, BACKUP), VOTE_MS, "every instance answers eu from the backup (g1, WEU, says down)");
+    // Pool main: one of three down: up.
+    await until(all(WWW, MAIN), VOTE_MS, "www back to main");
+    const v = (await request(instances[1]!.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "weu").origins[0].vote;
+    expect(v).toMatchObject({ state: "down", counted: 1 });
+    expect(v.verdicts.filter((x: any) => x.counted).map((x: any) => x.instance)).toEqual(["g1"]);
+    o.blocked.clear();
+    await until(all(EU, MAIN), VOTE_MS, "eu back to main");
+  }, 60_000);
+
+  it("an override written through one instance's API applies to all within a second; the file on one instance wins there", async () => {
+    const [g1, g2, g3] = instances as [Instance, Instance, Instance];
+    const put = await request(g1.base, "/api/v1/overrides/lb.example.com/main/o1", { method: "PUT", token: TOKEN, body: JSON.stringify({ state: "down", comment: "test" }) });
+    expect(put.status, put.text).toBe(200);
+    expect(put.json.layer).toBe("etcd");
+    const t = Date.now();
+    await until(all(WWW, BACKUP), 1000, "the override on every instance");
+    expect(Date.now() - t).toBeLessThan(1000);
+    expect((await request(g3.base, "/api/v1/overrides")).json.etcd.entries).toEqual([{ zone: "lb.example.com", pool: "main", origin: "o1", state: "down", comment: "test" }]);
+    // g2's own file forces it up there: the per-instance layer wins on that instance only.
+    fs.writeFileSync(path.join(g2.dir, "_overrides.json"), JSON.stringify({ overrides: [{ zone: "lb.example.com", pool: "main", origin: "o1", state: "up" }] }));
+    await until(async () => (await answerData(g2.p.port, WWW))[0] === MAIN, 5000, "g2's file override");
+    expect((await answerData(g1.p.port, WWW))[0]).toBe(BACKUP);
+    fs.rmSync(path.join(g2.dir, "_overrides.json"));
+    const del = await request(g3.base, "/api/v1/overrides/lb.example.com/main/o1", { method: "DELETE", token: TOKEN });
+    expect(del.status, del.text).toBe(200);
+    await until(all(WWW, MAIN), 5000, "override removed everywhere");
+  }, 60_000);
+
+  it("/api/v1/cluster: instances with region, pop, last seen; zone serials and digests; skew flagged", async () => {
+    const c = (await request(instances[0]!.base, "/api/v1/cluster")).json;
+    expect(c.etcd).toMatchObject({ state: "connected", degraded: false, prefix });
+    expect(c.instances.map((i: any) => [i.instance, i.self, i.region, i.pop, i.gone, i.degraded])).toEqual([
+      ["g1", true, "WEU", "G1", false, false], ["g2", false, "ENAM", "G2", false, false], ["g3", false, "SEAS", "G3", false, false],
+    ]);
+    expect(c.zones).toHaveLength(1);
+    expect(c.zones[0]).toMatchObject({ zone: "lb.example.com", skew: false });
+    expect(c.skew).toBe(false);
+    // g3 serves an edited file: skew, seen from g1.
+    const g3 = instances[2]!;
+    const z = zone(originPort) as any;
+    z.soa.serial = 99;
+    fs.writeFileSync(path.join(g3.dir, "lb.example.com.json"), JSON.stringify(z, null, 2));
+    await until(async () => (await request(instances[0]!.base, "/api/v1/cluster")).json.skew === true, 10_000, "skew flagged");
+    const after = (await request(instances[0]!.base, "/api/v1/cluster")).json;
+    expect(after.zones[0].instances.g3.serial).toBe(99);
+    expect(after.zones[0].instances.g1.serial).not.toBe(99);
+    fs.writeFileSync(path.join(g3.dir, "lb.example.com.json"), JSON.stringify(zone(originPort), null, 2));
+    await until(async () => (await request(instances[0]!.base, "/api/v1/cluster")).json.skew === false, 10_000, "skew gone");
+  }, 60_000);
+
+  it("one etcd member killed: nothing changes", async () => {
+    o.blocked.add("127.0.0.2");
+    o.blocked.add("127.0.0.3");
+    await until(all(WWW, BACKUP), VOTE_MS, "majority down");
+    await etcd.kill(0);
+    // Long enough for a leader election, lease keep-alives and the watch to move to another member.
+    for (let t = 0; t < 8; t++) {
+      expect(await answers()).toEqual([BACKUP, BACKUP, BACKUP]);
+      await sleep(1000);
+    }
+    for (const i of instances) {
+      expect((await request(i.base, "/api/v1/cluster")).json.etcd.state, i.name).toBe("connected");
+      expect(i.p.lines().filter((l) => l.msg?.startsWith("etcd unreachable")).map((l) => l.reason), i.name).toEqual([]);
+    }
+    await etcd.start(0);
+  }, 60_000);
+
+  it("all of etcd unreachable: each instance answers from its own verdicts, says so once, and converges when etcd is back", async () => {
+    // Majority down (g2, g3 blocked): g1's own verdict is up, the others' down.
+    await until(all(WWW, BACKUP), VOTE_MS, "majority down");
+    const mark = instances.map((i) => i.p.lines().length);
+    etcd.pauseAll();
+    try {
+      await until(async () => (await answerData(instances[0]!.p.port, WWW))[0] === MAIN, 20_000, "g1 falls back to its own verdict (up)");
+      expect((await answerData(instances[1]!.p.port, WWW))[0]).toBe(BACKUP);
+      for (const i of instances) {
+        const ready = await request(i.base, "/readyz");
+        expect(ready.status, i.name).toBe(200);
+        expect(ready.json.etcd, i.name).toMatchObject({ degraded: true, state: "degraded" });
+        await until(async () => (await request(i.base, "/api/v1/cluster")).json.etcd.degraded === true, 10_000, `${i.name} degraded in /api/v1/cluster`);
+        expect(metric((await request(i.base, "/metrics")).text, "gslb_etcd_degraded"), i.name).toBe(1);
+      }
+      // DNS never waits on etcd: answers come at once while it is frozen.
+      const t = Date.now();
+      for (let k = 0; k < 20; k++) await answerData(instances[2]!.p.port, WWW);
+      expect(Date.now() - t).toBeLessThan(2000);
+      await sleep(3000);
+    } finally {
+      etcd.resumeAll();
+    }
+    // Said once per outage, however many retries.
+    instances.forEach((i, n) => expect(i.p.lines().slice(mark[n]).filter((l) => l.msg?.startsWith("etcd unreachable")).length, i.name).toBe(1));
+    await until(all(WWW, BACKUP), VOTE_MS, "the vote again on every instance");
+    for (const i of instances) {
+      await until(async () => (await request(i.base, "/readyz")).json.etcd.degraded === false, 15_000, `${i.name} connected again`);
+      expect(metric((await request(i.base, "/metrics")).text, "gslb_etcd_degraded"), i.name).toBe(0);
+      expect(i.p.lines().some((l) => l.msg?.startsWith("etcd reachable again")), i.name).toBe(true);
+    }
+  }, 90_000);
+
+  it("an instance killed: its verdicts expire within the lease TTL and the vote goes on without it", async () => {
+    // g2 and g3 say down, g1 up: down. Without g3: one each way, a tie: up.
+    await until(all(WWW, BACKUP), VOTE_MS, "majority down");
+    const g3 = instances[2]!;
+    g3.p.proc.kill("SIGKILL");
+    await g3.p.exited;
+    const killed = Date.now();
+    await until(async () => {
+      const a = await Promise.all(instances.slice(0, 2).map(async (i) => (await answerData(i.p.port, WWW))[0]));
+      return a.every((x) => x === MAIN);
+    }, 15_000, "g1 and g2 answer main once g3's verdicts expire");
+    const ms = Date.now() - killed;
+    // Lease TTL 3 s (etcd's minimum for these election settings) plus the keep-alive period.
+    expect(ms).toBeLessThan(8000);
+    const c = (await request(instances[0]!.base, "/api/v1/cluster")).json;
+    expect(c.instances.find((i: any) => i.instance === "g3")).toMatchObject({ gone: true, degraded: true });
+    console.log(`killed instance's verdicts gone from the vote after ${ms} ms (lease TTL 3 s)`);
+  }, 60_000);
+});
