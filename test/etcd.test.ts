@@ -4,6 +4,7 @@
 // blocks, which makes a partial outage seen by some instances only. Then the faults: an etcd member
 // killed, all of etcd unreachable, an instance killed.
 
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerData } from "./support/client.js";
 import { startEtcd, etcdVersion, type EtcdCluster } from "./support/etcd.js";
 import { metric, request, sleep, until } from "./support/http.js";
-import { killGroup, serve, type Running } from "./support/processes.js";
+import { GSLB, killGroup, serve, type Running } from "./support/processes.js";
 import { balancedZone } from "./support/zones.js";
 
 const MAIN = "192.0.2.1", BACKUP = "198.51.100.1";
@@ -168,6 +169,13 @@ describe("several instances voting through etcd", () => {
     expect(c.zones).toHaveLength(1);
     expect(c.zones[0]).toMatchObject({ zone: "lb.example.com", skew: false });
     expect(c.skew).toBe(false);
+    // gslb cluster status: the same, as a table; exit 0 while nothing is flagged.
+    const cli = spawnSync(process.execPath, [GSLB, "cluster", "status", "--http", instances[0]!.base.slice("http://".length)], { encoding: "utf8" });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^etcd: connected since /);
+    expect(cli.stdout).toMatch(/g1 \(this\)\s+WEU\s+G1\s+now\s+ok/);
+    expect(cli.stdout).toMatch(/g3\s+SEAS\s+G3\s+\d+ s ago\s+ok/);
+    expect(cli.stdout).toMatch(/lb\.example\.com\s+2026112201 \w{8}\s+2026112201 \w{8}\s+2026112201 \w{8}\s*$/m);
     // g3 serves an edited file: skew, seen from g1.
     const g3 = instances[2]!;
     const z = zone(originPort) as any;
@@ -177,6 +185,9 @@ describe("several instances voting through etcd", () => {
     const after = (await request(instances[0]!.base, "/api/v1/cluster")).json;
     expect(after.zones[0].instances.g3.serial).toBe(99);
     expect(after.zones[0].instances.g1.serial).not.toBe(99);
+    const skewed = spawnSync(process.execPath, [GSLB, "cluster", "status", "--http", instances[0]!.base.slice("http://".length)], { encoding: "utf8" });
+    expect(skewed.status).toBe(3);
+    expect(skewed.stdout).toMatch(/SKEW/);
     fs.writeFileSync(path.join(g3.dir, "lb.example.com.json"), JSON.stringify(zone(originPort), null, 2));
     await until(async () => (await request(instances[0]!.base, "/api/v1/cluster")).json.skew === false, 10_000, "skew gone");
   }, 60_000);
@@ -249,4 +260,25 @@ describe("several instances voting through etcd", () => {
     expect(c.instances.find((i: any) => i.instance === "g3")).toMatchObject({ gone: true, degraded: true });
     console.log(`killed instance's verdicts gone from the vote after ${ms} ms (lease TTL 3 s)`);
   }, 60_000);
+});
+
+describe("gslb serve's flags for several instances", () => {
+  const fail = (...args: string[]) => spawnSync(process.execPath, [GSLB, "serve", "--zones", "/nonexistent", ...args], { encoding: "utf8" });
+  it("are checked before anything starts: one line, exit 2", () => {
+    for (const [args, message] of [
+      [["--region", "weu"], 'gslb serve: --region: unknown region "weu" (did you mean "WEU"?)'],
+      [["--instance", "a/b"], '--instance "a/b": letters, digits'],
+      [["--etcd-prefix", "/x/"], "--etcd-prefix: there is no --etcd"],
+      [["--etcd", "127.0.0.1:2379"], '--etcd "127.0.0.1:2379": expected http://HOST:PORT or https://HOST:PORT'],
+      [["--etcd", "http://127.0.0.1:2379", "--etcd-user", "u"], "--etcd-user and --etcd-password-file: give both"],
+      [["--etcd", "http://127.0.0.1:2379", "--etcd-lease-ttl", "1"], '--etcd-lease-ttl "1": expected a whole number from 2 to 3600'],
+      [["--probe-source", "host.example"], '--probe-source "host.example": not an IP address'],
+      [["--probe-source", "127.0.0.2", "--probe-source", "127.0.0.3"], '--probe-source "127.0.0.3": one IPv4 address at most'],
+      [["--pop", "L H R"], '--pop "L H R": a code such as LHR'],
+    ] as const) {
+      const r = fail(...args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
 });
