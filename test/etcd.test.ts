@@ -59,13 +59,13 @@ describe("several instances voting through etcd", () => {
   const answers = async (name = WWW) => Promise.all(instances.filter((i) => i.p.proc.exitCode === null && i.p.proc.signalCode === null).map(async (i) => (await answerData(i.p.port, name))[0]));
   const all = (name: string, want: string) => async () => (await answers(name)).every((a) => a === want);
 
-  async function start(name: string, source: string, region: string): Promise<Instance> {
+  async function start(name: string, source: string, region: string, extra: string[] = []): Promise<Instance> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gslb-etcd-${name}-`));
     fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(zone(originPort), null, 2));
     fs.writeFileSync(path.join(dir, "token"), `${TOKEN}\n`);
     const p = await serve(["--zones", dir, "--http", "127.0.0.1:0", "--api-token-file", path.join(dir, "token"),
       "--instance", name, "--region", region, "--pop", name.toUpperCase(), "--probe-source", source,
-      "--etcd", etcd.endpoints, "--etcd-prefix", prefix, "--etcd-lease-ttl", "3"], 40_000);
+      "--etcd", etcd.endpoints, "--etcd-prefix", prefix, "--etcd-lease-ttl", "3", ...extra], 40_000);
     const serving = await p.waitFor("serving");
     const i = { name, source, region, dir, p, base: `http://${serving.http}` };
     instances.push(i);
@@ -79,7 +79,8 @@ describe("several instances voting through etcd", () => {
     await new Promise<void>((r) => o.server.listen(0, "127.0.0.1", () => r()));
     originPort = (o.server.address() as { port: number }).port;
     await start("g1", "127.0.0.1", "WEU");
-    await start("g2", "127.0.0.2", "ENAM");
+    // g2 answers from two worker processes: the voted state reaches them as any health change does.
+    await start("g2", "127.0.0.2", "ENAM", ["--workers", "2"]);
     await start("g3", "127.0.0.3", "SEAS");
     // Everyone sees everyone.
     await until(async () => (await Promise.all(instances.map(async (i) => (await request(i.base, "/api/v1/cluster")).json.instances.filter((x: any) => !x.gone).length))).every((n) => n === 3), 15_000, "three instances in /api/v1/cluster");
@@ -269,7 +270,8 @@ describe("gslb serve's flags for several instances", () => {
       [["--region", "weu"], 'gslb serve: --region: unknown region "weu" (did you mean "WEU"?)'],
       [["--instance", "a/b"], '--instance "a/b": letters, digits'],
       [["--etcd-prefix", "/x/"], "--etcd-prefix: there is no --etcd"],
-      [["--etcd", "127.0.0.1:2379"], '--etcd "127.0.0.1:2379": expected http://HOST:PORT or https://HOST:PORT'],
+      [["--etcd", "127.0.0.1:2379"], '--etcd "127.0.0.1:2379": not a URL; expected http://HOST:PORT or https://HOST:PORT'],
+      [["--etcd", "ftp://127.0.0.1:2379"], '--etcd "ftp://127.0.0.1:2379": expected http://HOST:PORT or https://HOST:PORT'],
       [["--etcd", "http://127.0.0.1:2379", "--etcd-user", "u"], "--etcd-user and --etcd-password-file: give both"],
       [["--etcd", "http://127.0.0.1:2379", "--etcd-lease-ttl", "1"], '--etcd-lease-ttl "1": expected a whole number from 2 to 3600'],
       [["--probe-source", "host.example"], '--probe-source "host.example": not an IP address'],

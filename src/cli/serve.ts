@@ -334,7 +334,7 @@ function parsePeers(v: Record<string, string | boolean | string[] | undefined>):
   if (endpoints.length === 0) throw new UsageError("--etcd: expected URL[,URL...], e.g. http://10.0.0.1:2379,http://10.0.0.2:2379");
   for (const e of endpoints) {
     let url: URL;
-    try { url = new URL(e); } catch { throw new UsageError(`--etcd ${JSON.stringify(e)}: not a URL`); }
+    try { url = new URL(e); } catch { throw new UsageError(`--etcd ${JSON.stringify(e)}: not a URL; expected http://HOST:PORT or https://HOST:PORT`); }
     if ((url.protocol !== "http:" && url.protocol !== "https:") || url.port === "" || (url.pathname !== "/" && url.pathname !== "")) throw new UsageError(`--etcd ${JSON.stringify(e)}: expected http://HOST:PORT or https://HOST:PORT`);
   }
   let prefix = str("etcd-prefix") ?? "/gslb/";

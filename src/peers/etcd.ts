@@ -108,6 +108,7 @@ export class EtcdPeers {
   private firstSync: () => void = () => {};
   private readonly synced: Promise<void>;
   private session = 0;
+  private warnedTwin = false;
   /** Writes to etcd since start (puts and deletes, each key counted), for the metric. */
   writes = 0;
 
@@ -330,12 +331,13 @@ export class EtcdPeers {
     this.writes++;
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(delayMs = FLUSH_MS): void {
     if (this.flushTimer !== null || this.state !== "connected") return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
-      void this.flush().catch((err) => this.failed("writing verdicts", err));
-    }, FLUSH_MS);
+      // A write that failed (a member going away mid-call) is tried again: a verdict is never left unpublished.
+      void this.flush().catch((err) => { this.failed("writing verdicts", err); this.scheduleFlush(RETRY_MIN_MS); });
+    }, delayMs);
     this.flushTimer.unref();
   }
 
@@ -375,6 +377,11 @@ export class EtcdPeers {
       if (section === "instances") {
         if (kind === "delete") { this.instanceGone(name); return; }
         const record = JSON.parse(kv.value.toString()) as InstanceRecord;
+        if (name === this.me.instance) {
+          // Two processes with one --instance name would overwrite each other's verdicts.
+          if (record.started !== this.started && !this.warnedTwin) { this.warnedTwin = true; this.log.error({ instance: name, started: record.started }, "another instance uses this --instance name: give each instance its own"); }
+          return;
+        }
         alive?.add(name);
         this.instances.set(name, { record, lastSeen: Date.now(), gone: false });
         this.voted.setRegion(name, record.region !== null && isRegionCode(record.region) ? record.region : null);
