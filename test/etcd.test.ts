@@ -46,6 +46,8 @@ function zone(port: number): Record<string, unknown> {
     load_balancers: {
       www: { default_pools: ["main", "backup"], fallback_pool: "backup", ttl: 30 },
       eu: { default_pools: ["weu", "backup"], fallback_pool: "backup", ttl: 30 },
+      // By the answering instance's --pop: G2 answers from the backup.
+      pop: { default_pools: ["main", "backup"], pop_pools: { G2: ["backup"] }, fallback_pool: "backup", ttl: 30 },
     },
   });
 }
@@ -193,6 +195,12 @@ describe("several instances voting through etcd", () => {
     await until(async () => (await request(instances[0]!.base, "/api/v1/cluster")).json.skew === false, 10_000, "skew gone");
   }, 60_000);
 
+  it("pop_pools: keyed by the answering instance's --pop (g2 answers from two workers)", async () => {
+    expect(await answers("pop.lb.example.com")).toEqual([MAIN, BACKUP, MAIN]);
+    // Every worker of g2 answers the same.
+    for (let k = 0; k < 10; k++) expect((await answerData(instances[1]!.p.port, "pop.lb.example.com"))[0]).toBe(BACKUP);
+  });
+
   it("one etcd member killed: nothing changes", async () => {
     o.blocked.add("127.0.0.2");
     o.blocked.add("127.0.0.3");
@@ -220,7 +228,7 @@ describe("several instances voting through etcd", () => {
       expect((await answerData(instances[1]!.p.port, WWW))[0]).toBe(BACKUP);
       for (const i of instances) {
         // Each instance notices on its own clock (its last keep-alive + twice the TTL).
-        const ready = await until(async () => { const r = await request(i.base, "/readyz"); return r.json.etcd?.degraded === true ? r : null; }, 10_000, `${i.name} degraded on /readyz`);
+        const ready = (await until(async () => { const r = await request(i.base, "/readyz"); return r.json.etcd?.degraded === true ? r : null; }, 10_000, `${i.name} degraded on /readyz`))!;
         expect(ready.status, i.name).toBe(200);
         expect(ready.json.etcd, i.name).toMatchObject({ degraded: true, state: "degraded" });
         expect((await request(i.base, "/api/v1/cluster")).json.etcd.degraded, i.name).toBe(true);

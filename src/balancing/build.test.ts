@@ -56,7 +56,7 @@ describe("load balancing checks", () => {
     const r = lb({ proxied: false, session_affinity: "cookie", session_affinity_ttl: 1800, adaptive_routing: { failover_across_pools: true }, pop_pools: { LAX: ["a"] }, id: "699d98642c564d2e855e9661899b7252", created_on: "2014-01-01T05:20:00.12345Z", description: "x", name: "www.lb.example.com", session_affinity_attributes: { samesite: "Auto" } });
     expect(r.problems).toEqual([]);
     expect(r.warnings.map((w) => w.split(":")[0])).toEqual([
-      "load_balancers.www.pop_pools", "load_balancers.www.session_affinity", "load_balancers.www.session_affinity_ttl", "load_balancers.www.session_affinity_attributes", "load_balancers.www.adaptive_routing",
+      "load_balancers.www.session_affinity", "load_balancers.www.session_affinity_ttl", "load_balancers.www.session_affinity_attributes", "load_balancers.www.adaptive_routing",
     ]);
     expect(lb({ location_strategy: { mode: "pop", prefer_ecs: "always" } }).warnings).toEqual(["load_balancers.www.location_strategy.mode: no effect: gslb has no points of presence; a client without ECS is located by its resolver's address (resolver_ip)"]);
     expect(problemsOf({ pools: { "a/b": { origins: [{ name: "x", address: "192.0.2.1" }] } } }).problems).toEqual(['pools.a/b: pool name "a/b" may hold only letters, digits, "-" and "_" (as at Cloudflare)']);

@@ -74,6 +74,8 @@ export interface SteeringBase {
   readonly fallbackPool: string | null;
   readonly regionPools: ReadonlyMap<RegionCode, readonly string[]>;
   readonly countryPools: ReadonlyMap<string, readonly string[]>;
+  /** Cloudflare's pop_pools: by the answering instance's point of presence (gslb serve --pop), upper-cased; before countries and regions. */
+  readonly popPools: ReadonlyMap<string, readonly string[]>;
   readonly randomSteering: RandomSteering;
   readonly preferEcs: PreferEcs;
   readonly ttl: number;

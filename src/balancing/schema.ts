@@ -108,7 +108,7 @@ const SteeringFields = {
   random_steering: RandomSteering.optional(),
   location_strategy: LocationStrategy.optional(),
   ttl: Ttl.optional(),
-  pop_pools: Ignored,
+  pop_pools: z.record(z.string(), PoolList).optional().describe("points of presence (gslb serve --pop) → pools; before country_pools and region_pools, as at Cloudflare"),
   session_affinity: Ignored,
   session_affinity_ttl: Ignored,
   session_affinity_attributes: Ignored,
@@ -163,7 +163,6 @@ export const BalancingSections = {
 };
 
 const STEERING_IGNORED = {
-  pop_pools: "no effect: there are no points of presence here; clients are located by ECS or resolver",
   session_affinity: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",
   session_affinity_ttl: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",
   session_affinity_attributes: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",

@@ -162,7 +162,6 @@ describe("import: fields", () => {
       "load_balancers.www.proxied: true: dropped: gslb answers DNS only, so this load balancer answers with its origins' addresses (as proxied: false)",
       "load_balancers.www.session_affinity: kept; no effect in DNS-only mode",
       "load_balancers.www.session_affinity_ttl: kept; no effect in DNS-only mode",
-      "load_balancers.www.pop_pools: kept; no effect: gslb has no Cloudflare data centers to steer by",
       "load_balancers.www.pool_sets: kept; no effect: gslb has no pool sets (write them as rules)",
       'load_balancers.www.pool_sets[0].overrides.pools[0]: id p2 → "eu-west"',
       "load_balancers.www.networks: kept; no effect: Cloudflare's network selection",
@@ -178,6 +177,8 @@ describe("import: fields", () => {
     expect(l.filter((x) => x.includes("adaptive_routing") || x.includes("load_shedding"))).toEqual([]);
     // check_regions means something here (gslb serve --etcd --region): kept without a note.
     expect(l.filter((x) => x.includes("check_regions"))).toEqual([]);
+    // pop_pools steer by gslb serve --pop: kept without a note, its ids resolved.
+    expect(l.filter((x) => x.includes("pop_pools") && !x.includes("→"))).toEqual([]);
     expect(r.load_balancers.www).not.toHaveProperty("proxied");
     expect(r.load_balancers.www).not.toHaveProperty("surprise");
     expect(r.load_balancers.www).toMatchObject({

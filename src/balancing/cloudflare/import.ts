@@ -517,11 +517,8 @@ export function importCloudflare(docs: readonly InputDocument[], options: Import
     switch (field) {
       case "default_pools": out[field] = poolList(value, at); return true;
       case "fallback_pool": out[field] = resolve("pool", value, at); return true;
-      case "region_pools": case "country_pools": out[field] = poolMap(value, at); return true;
-      case "pop_pools":
-        out[field] = poolMap(value, at);
-        if (!inert(value)) note(at, "kept; no effect: gslb has no Cloudflare data centers to steer by", "kept");
-        return true;
+      // pop_pools: by the answering instance's gslb serve --pop.
+      case "region_pools": case "country_pools": case "pop_pools": out[field] = poolMap(value, at); return true;
       case "random_steering": out[field] = randomSteering(value, at); return true;
     }
     return false;
