@@ -10,7 +10,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerData } from "./support/client.js";
+import { answerData, opt, udpQuery } from "./support/client.js";
 import { startEtcd, etcdVersion, type EtcdCluster } from "./support/etcd.js";
 import { metric, request, sleep, until } from "./support/http.js";
 import { GSLB, killGroup, serve, type Running } from "./support/processes.js";
@@ -34,20 +34,38 @@ function origin() {
   return { server, blocked };
 }
 
+/** An origin that answers the listed source addresses 300 ms late: far from them, near the others. */
+function slowFor(...sources: string[]) {
+  const server = http.createServer((req, res) => setTimeout(() => res.end("ok"), sources.includes(req.socket.remoteAddress ?? "") ? 300 : 0));
+  return { server, port: 0 };
+}
+/** A: slow from SEAS (g3's 127.0.0.3); B: slow from WEU and ENAM (g1, g2). */
+const latency = { a: slowFor("127.0.0.3"), b: slowFor("127.0.0.1", "127.0.0.2") };
+const FAST_A = "192.0.2.11", FAST_B = "192.0.2.12";
+
 function zone(port: number): Record<string, unknown> {
   return balancedZone({
-    monitors: { web: { type: "http", port, interval: 5, timeout: 1, retries: 0, expected_codes: "200" } },
+    monitors: {
+      web: { type: "http", port, interval: 5, timeout: 1, retries: 0, expected_codes: "200" },
+      ma: { type: "http", port: latency.a.port, interval: 5, timeout: 2, retries: 0 },
+      mb: { type: "http", port: latency.b.port, interval: 5, timeout: 2, retries: 0 },
+    },
+    // Clients by ECS subnet: a region each (two of them with no instance of their own).
+    networks: { "10.1.0.0/16": { region: "SEAS" }, "10.2.0.0/16": { region: "WEU" }, "10.3.0.0/16": { region: "NEAS" }, "10.4.0.0/16": { region: "EEU" } },
     pools: {
       main: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web" },
       // The same origin, but only instances probing from WEU vote on it.
       weu: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web", check_regions: ["WEU"] },
       backup: { origins: [{ name: "b1", address: BACKUP }] },
+      la: { origins: [{ name: "a", address: FAST_A, health_address: "127.0.0.1" }], monitor: "ma" },
+      lb: { origins: [{ name: "b", address: FAST_B, health_address: "127.0.0.1" }], monitor: "mb" },
     },
     load_balancers: {
       www: { default_pools: ["main", "backup"], fallback_pool: "backup", ttl: 30 },
       eu: { default_pools: ["weu", "backup"], fallback_pool: "backup", ttl: 30 },
       // By the answering instance's --pop: G2 answers from the backup.
       pop: { default_pools: ["main", "backup"], pop_pools: { G2: ["backup"] }, fallback_pool: "backup", ttl: 30 },
+      fast: { default_pools: ["la", "lb"], steering_policy: "dynamic_latency", location_strategy: { prefer_ecs: "always" }, fallback_pool: "lb", ttl: 30 },
     },
   });
 }
@@ -79,6 +97,10 @@ describe("several instances voting through etcd", () => {
     expect(etcdVersion(), "etcd is installed (apt-get install etcd-server)").toMatch(/^3\./);
     etcd = await startEtcd(3);
     await new Promise<void>((r) => o.server.listen(0, "127.0.0.1", () => r()));
+    for (const l of [latency.a, latency.b]) {
+      await new Promise<void>((r) => l.server.listen(0, "127.0.0.1", () => r()));
+      l.port = (l.server.address() as { port: number }).port;
+    }
     originPort = (o.server.address() as { port: number }).port;
     await start("g1", "127.0.0.1", "WEU");
     // g2 answers from two worker processes: the voted state reaches them as any health change does.
@@ -93,8 +115,7 @@ describe("several instances voting through etcd", () => {
       if (i.p.proc.exitCode === null && i.p.proc.signalCode === null) killGroup(i.p.pid), i.p.proc.kill("SIGKILL");
       fs.rmSync(i.dir, { recursive: true, force: true });
     }
-    o.server.closeAllConnections();
-    o.server.close();
+    for (const s of [o.server, latency.a.server, latency.b.server]) { s.closeAllConnections(); s.close(); }
     await etcd?.stop();
   });
 
@@ -200,6 +221,23 @@ describe("several instances voting through etcd", () => {
     // Every worker of g2 answers the same.
     for (let k = 0; k < 10; k++) expect((await answerData(instances[1]!.p.port, "pop.lb.example.com"))[0]).toBe(BACKUP);
   });
+
+  it("dynamic_latency: a client in region R gets the RTT measured from R, else from the nearest region measured, on every instance", async () => {
+    // ECS from a subnet the zone's networks place in a region.
+    const ask = async (i: Instance, net: number) => ((await udpQuery(i.p.port, "fast.lb.example.com", "A", { additionals: [opt([{ code: 8, data: Buffer.from([0, 1, 24, 0, 10, net, 0]) }])] })).answers ?? []).map((r: any) => r.data)[0];
+    const want = { 1: FAST_B, 2: FAST_A, 3: FAST_B, 4: FAST_A } as const; // SEAS, WEU, NEAS (→ SEAS), EEU (→ WEU)
+    await until(async () => {
+      for (const i of instances) for (const [net, addr] of Object.entries(want)) if (await ask(i, Number(net)) !== addr) return false;
+      return true;
+    }, 40_000, "every instance steers each region's clients by that region's RTT");
+    const pools = (await request(instances[0]!.base, "/api/v1/pools")).json.pools;
+    const la = pools.find((p: any) => p.pool === "la"), lb = pools.find((p: any) => p.pool === "lb");
+    expect(la.rtt_ms_by_region.SEAS).toBeGreaterThan(250);
+    expect(la.rtt_ms_by_region.WEU).toBeLessThan(100);
+    expect(lb.rtt_ms_by_region.ENAM).toBeGreaterThan(250);
+    // Each instance's own figure beside the vote.
+    expect(la.origins[0].vote.verdicts.find((v: any) => v.instance === "g3").rtt_ms).toBeGreaterThan(250);
+  }, 60_000);
 
   it("one etcd member killed: nothing changes", async () => {
     o.blocked.add("127.0.0.2");

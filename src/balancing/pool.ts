@@ -91,6 +91,8 @@ export interface HealthView {
   poolDrained(pool: Pool): boolean;
   /** EWMA of monitor RTT in ms, or null with no data yet. */
   poolRtt(pool: Pool): number | null;
+  /** The pool's RTT as measured by the instances probing from a region (else the nearest region that has measurements); null without (gslb serve --etcd only). */
+  poolRttIn(pool: Pool, region: RegionCode): number | null;
 }
 
 /** The client as steering sees it, parsed once per query. */

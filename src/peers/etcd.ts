@@ -7,6 +7,7 @@
 // Keys, under the prefix (--etcd-prefix, default /gslb/):
 //   instances/NAME             this instance: region, pop, version, zones (serial, digest)   lease
 //   verdicts/NAME/TARGET       its verdict on one probe target: {s, r, t}                      lease
+//   rtt/NAME/N                 its RTT averages, {TARGET: ms}, RTT_CHUNK targets a key          lease
 //   overrides/ZONE/POOL[/ORIGIN]  an override, as an _overrides.json entry                    no lease
 //
 // When etcd cannot be reached (the lease's keep-alives fail for twice its TTL, or the watch stays
@@ -80,6 +81,10 @@ const FLUSH_MS = 50;
 const TXN_OPS = 100;
 /** The instance record is rewritten this often (its `lastSeen` for the others). */
 const HEARTBEAT_MS = 10_000;
+/** RTT averages are published at most this often (and at once on a new lease). */
+const RTT_PUBLISH_MS = 15_000;
+/** Targets per RTT key: 2,000 × ~35 bytes stays far below etcd's 1.5 MiB request limit. */
+const RTT_CHUNK = 2000;
 /** Instances whose record expired are still shown this long. */
 const GONE_KEPT_MS = 3_600_000;
 
@@ -101,6 +106,9 @@ export class EtcdPeers {
   private flushing = false;
   private tick: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private rttTimer: NodeJS.Timeout | null = null;
+  /** RTT chunks as last written (to write only those that moved). */
+  private readonly rttWritten = new Map<number, Record<string, number>>();
   private zones: readonly ZoneSummary[] = [];
   private readonly started = new Date().toISOString();
   private readonly instances = new Map<string, { record: InstanceRecord; lastSeen: number; gone: boolean }>();
@@ -195,6 +203,7 @@ export class EtcdPeers {
     this.closed = true;
     if (this.tick !== null) clearInterval(this.tick);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    if (this.rttTimer !== null) clearInterval(this.rttTimer);
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     await this.watcher?.cancel().catch(() => {});
     // A graceful stop withdraws this instance's verdicts now rather than at the lease's expiry.
@@ -254,8 +263,13 @@ export class EtcdPeers {
     watcher.on("error", (err) => { if (this.watcher === watcher) this.lost(`watch failed: ${err.message}`); });
     this.heartbeat = setInterval(() => { if (this.state === "connected") void this.writeRecord().catch((err) => this.noteError("heartbeat", err)); }, HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.rttWritten.clear();
+    const publish = () => { if (this.state === "connected") void this.publishRtt().catch((err) => this.failed("writing RTT averages", err)); };
+    this.rttTimer = setInterval(publish, RTT_PUBLISH_MS);
+    this.rttTimer.unref();
     this.setState("connected");
     this.scheduleFlush();
+    publish();
     this.firstSync();
   }
 
@@ -282,6 +296,7 @@ export class EtcdPeers {
     const lease = this.lease, watcher = this.watcher;
     this.lease = null; this.leaseId = null; this.watcher = null;
     if (this.heartbeat !== null) { clearInterval(this.heartbeat); this.heartbeat = null; }
+    if (this.rttTimer !== null) { clearInterval(this.rttTimer); this.rttTimer = null; }
     void watcher?.cancel().catch(() => {});
     lease?.release();
     this.published.clear();
@@ -367,6 +382,28 @@ export class EtcdPeers {
     if (this.dirty.size > 0) this.scheduleFlush();
   }
 
+  /** RTT averages, in chunks of RTT_CHUNK targets; a chunk is written when a figure in it moved by 10% (1 ms at least), or its targets changed. */
+  private async publishRtt(): Promise<void> {
+    if (this.leaseId === null) return;
+    const lease = this.leaseId;
+    const ids = [...this.voted.ownRtts().keys()].sort();
+    const rtts = this.voted.ownRtts();
+    const ops: { request_put?: { key: Buffer; value: Buffer; lease: string }; request_delete_range?: { key: Buffer } }[] = [];
+    const written: [number, Record<string, number> | null][] = [];
+    const chunks = Math.ceil(ids.length / RTT_CHUNK);
+    for (let n = 0; n < chunks; n++) {
+      const data: Record<string, number> = {};
+      for (const id of ids.slice(n * RTT_CHUNK, (n + 1) * RTT_CHUNK)) data[id] = Math.round(rtts.get(id)! * 10) / 10;
+      if (!moved(this.rttWritten.get(n), data)) continue;
+      ops.push({ request_put: { key: Buffer.from(`${this.options.prefix}rtt/${this.me.instance}/${n}`), value: Buffer.from(JSON.stringify(data)), lease } });
+      written.push([n, data]);
+    }
+    for (const n of this.rttWritten.keys()) if (n >= chunks) { ops.push({ request_delete_range: { key: Buffer.from(`${this.options.prefix}rtt/${this.me.instance}/${n}`) } }); written.push([n, null]); }
+    for (let i = 0; i < ops.length; i += TXN_OPS) await this.client.kv.txn({ success: ops.slice(i, i + TXN_OPS) });
+    for (const [n, data] of written) { if (data === null) this.rttWritten.delete(n); else this.rttWritten.set(n, data); }
+    this.writes += ops.length;
+  }
+
   // ------------------------------------------------------------------ reads
 
   private apply(kind: "put" | "delete", kv: IKeyValue, alive?: Set<string>): void {
@@ -392,6 +429,10 @@ export class EtcdPeers {
         const v = JSON.parse(kv.value.toString()) as { s: string; r: string; t: number };
         if (v.s !== "up" && v.s !== "down") return;
         this.voted.setRemote(instance, id, { state: v.s, reason: String(v.r ?? ""), at: Number(v.t) } satisfies Published);
+      } else if (section === "rtt") {
+        const [instance, n] = name.split("/");
+        if (instance === undefined || n === undefined || instance === this.me.instance) return;
+        this.voted.setRemoteRtt(instance, Number(n), kind === "delete" ? null : JSON.parse(kv.value.toString()) as Record<string, number>);
       } else if (section === "overrides") {
         if (kind === "delete") this.overrides.delete(name);
         else this.overrides.set(name, JSON.parse(kv.value.toString()) as OverrideEntry);
@@ -427,4 +468,16 @@ function clientOptions(o: EtcdOptions): IOptions {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref())]);
+}
+
+/** Whether a chunk of RTT averages moved enough to be written again. */
+function moved(before: Readonly<Record<string, number>> | undefined, after: Readonly<Record<string, number>>): boolean {
+  if (before === undefined) return true;
+  const keys = Object.keys(after);
+  if (keys.length !== Object.keys(before).length) return true;
+  for (const k of keys) {
+    const a = after[k]!, b = before[k];
+    if (b === undefined || Math.abs(a - b) > Math.max(1, 0.1 * b)) return true;
+  }
+  return false;
 }

@@ -12,7 +12,8 @@
 import crypto from "node:crypto";
 import type { Balancing } from "../balancing/model.js";
 import type { HealthSink, HealthTable, OriginState } from "../health/table.js";
-import type { RegionCode } from "../locate/regions.js";
+import { REGION_CODES, REGION_POINTS, type RegionCode } from "../locate/regions.js";
+import { greatCircleKm } from "../balancing/policies/proximity.js";
 import type { Target } from "../probe/scheduler.js";
 import { vote, type Outcome, type Verdict } from "./vote.js";
 
@@ -34,6 +35,15 @@ interface SlotInfo {
   readonly allowed: ReadonlySet<RegionCode> | null;
 }
 
+/** For each region, every region nearest first (itself first): where a region without measurements borrows them. */
+const NEAREST: ReadonlyMap<RegionCode, readonly RegionCode[]> = new Map(REGION_CODES.map((r) => {
+  const p = REGION_POINTS[r];
+  return [r, [...REGION_CODES].sort((a, b) => greatCircleKm(p.latitude, p.longitude, REGION_POINTS[a].latitude, REGION_POINTS[a].longitude) - greatCircleKm(p.latitude, p.longitude, REGION_POINTS[b].latitude, REGION_POINTS[b].longitude))];
+}));
+
+/** Regional pool RTTs are recomputed at most this often (they steer dynamic_latency, which moves slowly). */
+const REGIONAL_EVERY_MS = 2000;
+
 export interface VoteEvents {
   /** This instance's own verdict on a target changed (publish it). */
   ownChanged(id: string): void;
@@ -54,8 +64,24 @@ export class VotedHealth implements HealthSink {
   private readonly regions = new Map<string, RegionCode | null>();
   /** false while etcd is unreachable: own verdicts only. */
   private useRemote = false;
+  /** By target id: this instance's RTT average (ms). */
+  private readonly ownRtt = new Map<string, number>();
+  /** By instance: its published RTT averages, by chunk (etcd.ts) and merged by target id. */
+  private readonly remoteRttChunks = new Map<string, Map<number, Readonly<Record<string, number>>>>();
+  private readonly remoteRtt = new Map<string, Map<string, number>>();
+  /** By pool key: its slot and the target ids of its origins. */
+  private pools = new Map<string, { slot: number; ids: string[] }>();
+  private rttDirty = false;
+  private readonly regionalTimer: NodeJS.Timeout;
 
-  constructor(private readonly table: HealthTable, readonly instance: string, readonly region: RegionCode | null, private readonly events: VoteEvents) {}
+  constructor(private readonly table: HealthTable, readonly instance: string, readonly region: RegionCode | null, private readonly events: VoteEvents) {
+    this.regionalTimer = setInterval(() => { if (this.rttDirty) this.regional(); }, REGIONAL_EVERY_MS);
+    this.regionalTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.regionalTimer);
+  }
 
   // ------------------------------------------------------------------ the prober's side (HealthSink)
 
@@ -76,6 +102,63 @@ export class VotedHealth implements HealthSink {
 
   setOriginRtt(slot: number, ms: number): void {
     this.table.setOriginRtt(slot, ms);
+    const info = this.slots.get(slot);
+    if (info === undefined || this.byId.get(info.id)?.[0] !== slot) return;
+    if (Number.isNaN(ms)) this.ownRtt.delete(info.id); else this.ownRtt.set(info.id, ms);
+    this.rttDirty = true;
+  }
+
+  /** This instance's RTT averages by target id (published by etcd.ts at a bounded rate). */
+  ownRtts(): ReadonlyMap<string, number> {
+    return this.ownRtt;
+  }
+
+  /** One chunk of an instance's published RTT averages (null: withdrawn). */
+  setRemoteRtt(instance: string, chunk: number, data: Readonly<Record<string, number>> | null): void {
+    if (instance === this.instance) return;
+    let chunks = this.remoteRttChunks.get(instance);
+    if (data === null) chunks?.delete(chunk);
+    else {
+      if (chunks === undefined) this.remoteRttChunks.set(instance, (chunks = new Map()));
+      chunks.set(chunk, data);
+    }
+    const merged = new Map<string, number>();
+    for (const c of chunks?.values() ?? []) for (const [id, ms] of Object.entries(c)) if (typeof ms === "number" && Number.isFinite(ms)) merged.set(id, ms);
+    if (merged.size === 0) { this.remoteRtt.delete(instance); this.remoteRttChunks.delete(instance); } else this.remoteRtt.set(instance, merged);
+    this.rttDirty = true;
+  }
+
+  /**
+   * Each pool's RTT for clients of each region: the mean of what the instances probing from that
+   * region measured on its origins, else the nearest region's (REGION_POINTS); none while etcd is
+   * unreachable or nobody measured (dynamic_latency then reads this instance's own figure).
+   */
+  private regional(): void {
+    this.rttDirty = false;
+    const byRegion = new Map<RegionCode, ReadonlyMap<string, number>[]>();
+    const add = (region: RegionCode | null, rtts: ReadonlyMap<string, number>) => {
+      if (region === null || rtts.size === 0) return;
+      const list = byRegion.get(region) ?? [];
+      list.push(rtts);
+      byRegion.set(region, list);
+    };
+    if (this.useRemote) {
+      add(this.region, this.ownRtt);
+      for (const [instance, rtts] of this.remoteRtt) add(this.regions.get(instance) ?? null, rtts);
+    }
+    for (const { slot, ids } of this.pools.values()) {
+      const measured = new Map<RegionCode, number>();
+      for (const [region, lists] of byRegion) {
+        let sum = 0, n = 0;
+        for (const rtts of lists) for (const id of ids) { const ms = rtts.get(id); if (ms !== undefined) { sum += ms; n++; } }
+        if (n > 0) measured.set(region, sum / n);
+      }
+      if (measured.size === 0) { this.table.setPoolRegionalRtt(slot, null); continue; }
+      this.table.setPoolRegionalRtt(slot, REGION_CODES.map((r) => {
+        for (const near of NEAREST.get(r)!) { const ms = measured.get(near); if (ms !== undefined) return ms; }
+        return NaN;
+      }));
+    }
   }
 
   setPoolRtt(slot: number, ms: number): void {
@@ -95,15 +178,23 @@ export class VotedHealth implements HealthSink {
     for (const b of balancing.values()) for (const p of b.poolList) allowedOf.set(p.key, p.checkRegions);
     this.slots = new Map();
     this.byId = new Map();
+    const before = this.pools;
+    this.pools = new Map();
     for (const t of targets) {
       const id = targetId(t);
       const list: number[] = [];
       for (const s of t.subscribers) {
+        const pool = this.pools.get(s.pool) ?? { slot: s.poolSlot, ids: [] };
+        if (!pool.ids.includes(id)) pool.ids.push(id);
+        this.pools.set(s.pool, pool);
         this.slots.set(s.slot, { id, originKey: `${s.pool}/${s.origin}`, allowed: allowedOf.get(s.pool) ?? null });
         list.push(s.slot);
       }
       this.byId.set(id, list);
     }
+    // Pools no longer probed steer by no regional figure.
+    for (const [key, p] of before) if (!this.pools.has(key)) this.table.setPoolRegionalRtt(p.slot, null);
+    this.rttDirty = true;
     this.decide([...this.slots.keys()], "configuration reloaded");
   }
 
@@ -126,12 +217,14 @@ export class VotedHealth implements HealthSink {
   setUseRemote(on: boolean, reason: string): void {
     if (this.useRemote === on) return;
     this.useRemote = on;
+    this.rttDirty = true;
     this.decide([...this.slots.keys()], reason);
   }
 
   setRegion(instance: string, region: RegionCode | null): void {
     if (instance === this.instance || this.regions.get(instance) === region) return;
     this.regions.set(instance, region);
+    this.rttDirty = true;
     if (this.useRemote) this.decide([...this.slots.keys()], `instance ${instance} is in region ${region ?? "(none)"}`);
   }
 
@@ -160,18 +253,22 @@ export class VotedHealth implements HealthSink {
       touched.push(...(this.byId.get(id) ?? []));
     }
     this.regions.delete(instance);
+    if (this.remoteRtt.delete(instance) || this.remoteRttChunks.delete(instance)) this.rttDirty = true;
     if (this.useRemote && touched.length > 0) this.decide(touched, `instance ${instance} gone: its verdicts expired`);
   }
 
   /** Forget every other instance's verdict (a full re-read from etcd follows). */
   clearRemote(): void {
     this.remote.clear();
+    this.remoteRtt.clear();
+    this.remoteRttChunks.clear();
+    this.rttDirty = true;
   }
 
   // ------------------------------------------------------------------ reading (status API)
 
   /** Every instance's verdict on an origin's target, this one's first, and the vote over them. */
-  verdictsOf(originKey: string, slot: number): { verdicts: (Verdict & { reason: string; counted: boolean })[]; outcome: Outcome; basis: "vote" | "own" } | null {
+  verdictsOf(originKey: string, slot: number): { verdicts: (Verdict & { reason: string; rttMs: number | null; counted: boolean })[]; outcome: Outcome; basis: "vote" | "own" } | null {
     const info = this.slots.get(slot);
     if (info === undefined || info.originKey !== originKey) return null;
     const all = this.ballot(info);
@@ -185,13 +282,13 @@ export class VotedHealth implements HealthSink {
 
   // ------------------------------------------------------------------ the vote
 
-  private ballot(info: SlotInfo): (Verdict & { reason: string })[] {
-    const out: (Verdict & { reason: string })[] = [];
+  private ballot(info: SlotInfo): (Verdict & { reason: string; rttMs: number | null })[] {
+    const out: (Verdict & { reason: string; rttMs: number | null })[] = [];
     const slot = this.byId.get(info.id)?.[0];
     const own = slot === undefined ? undefined : this.own.get(slot);
-    if (own === "up" || own === "down") out.push({ instance: this.instance, region: this.region, state: own, reason: this.reasons.get(info.id) ?? "" });
+    if (own === "up" || own === "down") out.push({ instance: this.instance, region: this.region, state: own, reason: this.reasons.get(info.id) ?? "", rttMs: this.ownRtt.get(info.id) ?? null });
     if (this.useRemote) {
-      for (const [instance, v] of this.remote.get(info.id) ?? []) out.push({ instance, region: this.regions.get(instance) ?? null, state: v.state, reason: v.reason });
+      for (const [instance, v] of this.remote.get(info.id) ?? []) out.push({ instance, region: this.regions.get(instance) ?? null, state: v.state, reason: v.reason, rttMs: this.remoteRtt.get(instance)?.get(info.id) ?? null });
     }
     return out;
   }

@@ -103,6 +103,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
       // One cookie secret for all: a cookie one worker gave must be valid at every other.
       cookieSecret: options.cookieSecret ?? cookieSecret,
       pop: options.peers?.pop ?? null,
+      regionalRtt: options.peers?.etcd != null,
       rrl: options.rrl?.rate !== undefined ? { ...options.rrl, rate: options.rrl.rate === 0 ? 0 : split(options.rrl.rate)! } : options.rrl,
     },
     version,

@@ -15,6 +15,7 @@ import type { StatusHub } from "../status/hub.js";
 import { Notifier, type ServerWebhook } from "../notify/notifier.js";
 import type { DeliveryOptions } from "../notify/webhook.js";
 import { VotedHealth } from "../peers/health.js";
+import { setPop, setRegionalRtt } from "../balancing/site.js";
 import { EtcdPeers, type EtcdOptions, type OverrideEntry } from "../peers/etcd.js";
 import { zoneSummaries } from "../peers/zones.js";
 import type { RegionCode } from "../locate/regions.js";
@@ -120,6 +121,9 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
 
   // Several instances: the prober's verdicts are this instance's vote; the table gets the outcome.
   const me = options.peers;
+  // What steering here (explain, the status page) reads as the answering processes do.
+  setPop(me?.pop);
+  setRegionalRtt(me?.etcd != null);
   const voted = me?.etcd != null ? new VotedHealth(health, me.instance, me.region, {
     ownChanged: (id) => etcd?.ownChanged(id),
     votedChanged: (keys, reason) => {
@@ -222,6 +226,7 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
       notifier?.stop();
       await prober.stop();
       await etcd?.close();
+      voted?.stop();
       overrides.stop();
       etcdOverrides.stop();
       if (timer !== null) clearTimeout(timer);

@@ -315,6 +315,7 @@ async function pools(hub: StatusHub): Promise<Outcome> {
         zone, pool: pool.name, enabled: pool.enabled, monitor: pool.monitor, minimum_origins: pool.minimumOrigins,
         state: p.state, forced: p.forced, healthy: p.healthy, origins_up: p.originsUp, override: p.override, since: iso(p.since),
         rtt_ms: rtt,
+        ...(control.peers != null ? { rtt_ms_by_region: control.health.poolRegionalRtt(pool.key) } : {}),
         origins: pool.origins.map((o) => {
           const s = tracker.originStatus(b, pool, o);
           const last = hub.probes.lastOf(o.key);
@@ -338,7 +339,7 @@ function voteOf(voted: NonNullable<NonNullable<StatusHub["control"]>["peers"]>["
   if (v === null) return null;
   return {
     state: v.outcome.state, basis: v.basis, counted: v.outcome.counted, down: v.outcome.down, regions: v.outcome.regions, regions_down: v.outcome.regionsDown,
-    verdicts: v.verdicts.map((x) => ({ instance: x.instance, region: x.region, state: x.state, reason: x.reason, counted: x.counted })),
+    verdicts: v.verdicts.map((x) => ({ instance: x.instance, region: x.region, state: x.state, reason: x.reason, rtt_ms: x.rttMs, counted: x.counted })),
   };
 }
 
