@@ -310,6 +310,31 @@ describe("several instances voting through etcd", () => {
   }, 60_000);
 });
 
+describe("etcd unreachable from the start", () => {
+  it("the instance starts within seconds, answers from its own checks, and says why", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-etcd-down-"));
+    // A port nothing listens on (bound, then closed).
+    const port = await new Promise<number>((r) => { const s = http.createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
+    fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(balancedZone({ pools: { p: { origins: [{ name: "o", address: MAIN }] } }, load_balancers: { www: { default_pools: ["p"] } } })));
+    let g: Awaited<ReturnType<typeof serve>> | null = null;
+    try {
+      const started = Date.now();
+      g = await serve(["--zones", dir, "--http", "127.0.0.1:0", "--instance", "alone", "--etcd", `http://127.0.0.1:${port}`], 40_000);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect((await answerData(g.port, WWW))[0]).toBe(MAIN);
+      const base = `http://${(await g.waitFor("serving")).http}`;
+      const ready = await request(base, "/readyz");
+      expect(ready.status).toBe(200);
+      expect(ready.json.etcd).toMatchObject({ degraded: true });
+      expect(ready.json.etcd.last_error).toMatch(/connecting/);
+      expect(g.lines().filter((l) => l.msg?.startsWith("etcd unreachable")).length).toBe(1);
+    } finally {
+      g?.proc.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe("gslb serve's flags for several instances", () => {
   const fail = (...args: string[]) => spawnSync(process.execPath, [GSLB, "serve", "--zones", "/nonexistent", ...args], { encoding: "utf8" });
   it("are checked before anything starts: one line, exit 2", () => {
