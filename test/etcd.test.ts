@@ -142,6 +142,8 @@ describe("several instances voting through etcd", () => {
     const started = Date.now();
     await until(all(WWW, BACKUP), VOTE_MS, "every instance answers the backup");
     const ms = Date.now() - started;
+    // The bound: a single instance's failover (interval + 10% jitter, × consecutive_down 1, + timeout) plus 2 s.
+    expect(ms).toBeLessThan(5000 * 1.1 + 1000 + 2000);
     const g1 = instances[0]!;
     const v = (await request(g1.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "main").origins[0];
     expect(v.vote).toMatchObject({ state: "down", counted: 3, down: 2 });
