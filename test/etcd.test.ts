@@ -11,7 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerData, opt, udpQuery } from "./support/client.js";
-import { startEtcd, etcdVersion, type EtcdCluster } from "./support/etcd.js";
+import { startEtcd, startTlsEtcd, etcdVersion, type EtcdCluster } from "./support/etcd.js";
+import { Etcd3 } from "etcd3";
 import { metric, request, sleep, until } from "./support/http.js";
 import { GSLB, killGroup, serve, type Running } from "./support/processes.js";
 import { balancedZone } from "./support/zones.js";
@@ -335,6 +336,43 @@ describe("etcd unreachable from the start", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("etcd over TLS, with a client certificate and a user", () => {
+  it("--etcd-ca, --etcd-cert, --etcd-key, --etcd-user and --etcd-password-file reach a real cluster; a wrong password is degraded, and says why", async () => {
+    const tls = await startTlsEtcd();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-etcd-tls-zones-"));
+    const running: Awaited<ReturnType<typeof serve>>[] = [];
+    try {
+      // Authentication on: the root user, with its password.
+      const admin = new Etcd3({ hosts: tls.endpoint, credentials: { rootCertificate: fs.readFileSync(tls.ca), certChain: fs.readFileSync(tls.cert), privateKey: fs.readFileSync(tls.key) } });
+      await admin.role("root").create();
+      await admin.user("root").create("s3cret-root-pw");
+      await admin.user("root").addRole("root");
+      await admin.auth.authEnable({});
+      admin.close();
+      fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(balancedZone({ pools: { p: { origins: [{ name: "o", address: MAIN }] } }, load_balancers: { www: { default_pools: ["p"] } } })));
+      fs.writeFileSync(path.join(dir, "pw"), "s3cret-root-pw\n");
+      fs.writeFileSync(path.join(dir, "bad"), "not-the-password\n");
+      const flags = (name: string, pw: string) => ["--zones", dir, "--http", "127.0.0.1:0", "--instance", name, "--etcd", tls.endpoint, "--etcd-ca", tls.ca, "--etcd-cert", tls.cert, "--etcd-key", tls.key, "--etcd-user", "root", "--etcd-password-file", path.join(dir, pw), "--etcd-lease-ttl", "3"];
+      const good = await serve(flags("tls1", "pw"), 40_000);
+      running.push(good);
+      const goodBase = `http://${(await good.waitFor("serving")).http}`;
+      await until(async () => (await request(goodBase, "/api/v1/cluster")).json.etcd?.state === "connected", 15_000, "connected over TLS with the password");
+      const bad = await serve(flags("tls2", "bad"), 40_000);
+      running.push(bad);
+      const badBase = `http://${(await bad.waitFor("serving")).http}`;
+      const c = await until(async () => { const j = (await request(badBase, "/api/v1/cluster")).json; return j.etcd?.degraded === true && j.etcd.last_error !== null ? j : null; }, 15_000, "a wrong password: degraded");
+      expect(c!.etcd.last_error).toMatch(/auth|password|permission/i);
+      expect((await answerData(bad.port, WWW))[0]).toBe(MAIN);
+      // The good one sees only itself: the other never got in.
+      expect((await request(goodBase, "/api/v1/cluster")).json.instances.map((i: any) => i.instance)).toEqual(["tls1"]);
+    } finally {
+      for (const g of running) g.proc.kill("SIGKILL");
+      await tls.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe("gslb serve's flags for several instances", () => {

@@ -124,3 +124,71 @@ async function healthy(members: readonly EtcdMember[], ms = 20_000): Promise<voi
     }
   }
 }
+
+export interface TlsEtcd {
+  readonly endpoint: string;
+  /** CA certificate, a client certificate and key signed by it (CN "gslb"). */
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly log: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * One etcd member whose client port speaks TLS only and asks for a client certificate
+ * (--client-cert-auth), with a CA, server and client certificates made here by openssl.
+ */
+export async function startTlsEtcd(): Promise<TlsEtcd> {
+  if (etcdVersion() === null) throw new Error(`etcd is not installed (${ETCD}): apt-get install etcd-server`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-etcd-tls-"));
+  const f = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
+  };
+  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=gslb-test-ca");
+  for (const [name, cn, usage] of [["server", "127.0.0.1", "serverAuth,clientAuth"], ["client", "gslb", "clientAuth"]] as const) {
+    fs.writeFileSync(f(`${name}.ext`), `subjectAltName=IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+    ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`);
+  }
+  const [c, p] = [await freePort(), await freePort()];
+  const endpoint = `https://127.0.0.1:${c}`;
+  let log = "";
+  const proc = spawn(ETCD, [
+    "--name", "tls", "--data-dir", f("data"),
+    "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+    "--listen-peer-urls", `http://127.0.0.1:${p}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${p}`,
+    "--initial-cluster", `tls=http://127.0.0.1:${p}`, "--initial-cluster-state", "new",
+    "--cert-file", f("server.crt"), "--key-file", f("server.key"), "--trusted-ca-file", f("ca.crt"), "--client-cert-auth",
+    "--heartbeat-interval", "200", "--election-timeout", "2000", "--log-level", "warn",
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr!.on("data", (d: Buffer) => { log = (log + d.toString()).slice(-20_000); });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const gone = new Promise<void>((r) => proc.once("exit", () => r()));
+      proc.kill("SIGKILL");
+      await gone;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  // Healthy: /health over TLS, with the client certificate.
+  const { default: https } = await import("node:https");
+  const start = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = https.get(`${endpoint}/health`, { ca: fs.readFileSync(f("ca.crt")), cert: fs.readFileSync(f("client.crt")), key: fs.readFileSync(f("client.key")), timeout: 1000 }, (res) => {
+        let body = "";
+        res.on("data", (d) => { body += d; });
+        res.on("end", () => resolve(/"health":\s*"true"/.test(body)));
+      });
+      req.on("error", () => resolve(false));
+      req.on("timeout", () => { req.destroy(); resolve(false); });
+    });
+    if (ok) break;
+    if (proc.exitCode !== null || Date.now() - start > 20_000) { await stop(); throw new Error(`TLS etcd not healthy:\n${log}`); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { endpoint, ca: f("ca.crt"), cert: f("client.crt"), key: f("client.key"), log: () => log, stop };
+}
