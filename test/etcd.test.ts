@@ -47,7 +47,8 @@ const FAST_A = "192.0.2.11", FAST_B = "192.0.2.12";
 function zone(port: number): Record<string, unknown> {
   return balancedZone({
     monitors: {
-      web: { type: "http", port, interval: 5, timeout: 1, retries: 0, expected_codes: "200" },
+      // A 2 s timeout: a loaded test machine must not fail probes the test means to pass.
+      web: { type: "http", port, interval: 5, timeout: 2, retries: 0, expected_codes: "200" },
       ma: { type: "http", port: latency.a.port, interval: 5, timeout: 2, retries: 0 },
       mb: { type: "http", port: latency.b.port, interval: 5, timeout: 2, retries: 0 },
     },
@@ -144,7 +145,7 @@ describe("several instances voting through etcd", () => {
     await until(all(WWW, BACKUP), VOTE_MS, "every instance answers the backup");
     const ms = Date.now() - started;
     // The issue's bound: a single instance's failover (interval + 10% jitter, × consecutive_down 1, + timeout) plus 2 s.
-    expect(ms).toBeLessThan(5000 * 1.1 + 1000 + 2000);
+    expect(ms).toBeLessThan(5000 * 1.1 + 2000 + 2000);
     const g1 = instances[0]!;
     const v = (await request(g1.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "main").origins[0];
     expect(v.vote).toMatchObject({ state: "down", counted: 3, down: 2 });
@@ -220,7 +221,7 @@ describe("several instances voting through etcd", () => {
   }, 60_000);
 
   it("pop_pools: keyed by the answering instance's --pop (g2 answers from two workers)", async () => {
-    expect(await answers("pop.lb.example.com")).toEqual([MAIN, BACKUP, MAIN]);
+    await until(async () => JSON.stringify(await answers("pop.lb.example.com")) === JSON.stringify([MAIN, BACKUP, MAIN]), VOTE_MS, "g2 alone answers pop from the backup");
     // Every worker of g2 answers the same.
     for (let k = 0; k < 10; k++) expect((await answerData(instances[1]!.p.port, "pop.lb.example.com"))[0]).toBe(BACKUP);
   });
@@ -253,10 +254,34 @@ describe("several instances voting through etcd", () => {
       await sleep(1000);
     }
     for (const i of instances) {
-      expect((await request(i.base, "/api/v1/cluster")).json.etcd.state, i.name).toBe("connected");
+      // A lease that expired during the election is replaced at once ("reconnecting", never degraded).
+      await until(async () => (await request(i.base, "/api/v1/cluster")).json.etcd.state === "connected", 10_000, `${i.name} connected`);
       expect(i.p.lines().filter((l) => l.msg?.startsWith("etcd unreachable")).map((l) => l.reason), i.name).toEqual([]);
     }
     await etcd.start(0);
+  }, 60_000);
+
+  it("every lease revoked behind the instances' backs (their verdicts deleted): each takes a new one at once and republishes, never degraded", async () => {
+    await until(all(WWW, BACKUP), VOTE_MS, "majority down");
+    const mark = instances.map((i) => i.p.lines().length);
+    const admin = new Etcd3({ hosts: etcd.endpoints.split(",") });
+    try {
+      const { leases } = await admin.leaseClient.leaseLeases({});
+      expect(leases.length).toBeGreaterThanOrEqual(3);
+      for (const l of leases) await admin.leaseClient.leaseRevoke({ ID: l.ID });
+    } finally {
+      admin.close();
+    }
+    // Revoking deleted every verdict; each instance notices its lease gone, takes a new one and
+    // publishes again: the vote is back on every instance within seconds.
+    const t = Date.now();
+    await until(all(WWW, BACKUP), 10_000, "the vote back on every instance");
+    console.log(`leases revoked: the vote back everywhere after ${Date.now() - t} ms`);
+    for (const [n, i] of instances.entries()) {
+      await until(async () => (await request(i.base, "/api/v1/cluster")).json.instances.filter((x: any) => !x.gone).length === 3, 15_000, `${i.name} sees three instances again`);
+      expect(i.p.lines().slice(mark[n]).filter((l) => l.msg?.startsWith("etcd unreachable")), i.name).toEqual([]);
+      expect(i.p.lines().slice(mark[n]).some((l) => l.msg?.startsWith("etcd: a new lease")), i.name).toBe(true);
+    }
   }, 60_000);
 
   it("all of etcd unreachable: each instance answers from its own verdicts, says so once, and converges when etcd is back", async () => {
@@ -265,7 +290,7 @@ describe("several instances voting through etcd", () => {
     const mark = instances.map((i) => i.p.lines().length);
     etcd.pauseAll();
     try {
-      await until(async () => (await answerData(instances[0]!.p.port, WWW))[0] === MAIN, 20_000, "g1 falls back to its own verdict (up)");
+      await until(async () => (await answerData(instances[0]!.p.port, WWW))[0] === MAIN, 25_000, "g1 falls back to its own verdict (up)");
       expect((await answerData(instances[1]!.p.port, WWW))[0]).toBe(BACKUP);
       for (const i of instances) {
         // Each instance notices on its own clock (its last keep-alive + twice the TTL).

@@ -66,7 +66,8 @@ export interface PeerInstance {
 
 export interface OverrideEntry { readonly [key: string]: unknown }
 
-export type EtcdState = "connecting" | "connected" | "degraded";
+/** connecting: at start; reconnecting: the lease or the watch was lost, a new one is being made (GRACE_MS at most, last known verdicts kept); degraded: etcd unreachable, own verdicts only. */
+export type EtcdState = "connecting" | "connected" | "reconnecting" | "degraded";
 
 /** The watch may be down this long before the instance counts as degraded (a member restarting). */
 const GRACE_MS = 3000;
@@ -116,6 +117,9 @@ export class EtcdPeers {
   private firstSync: () => void = () => {};
   private readonly synced: Promise<void>;
   private session = 0;
+  /** During a full read: instance regions and verdicts gathered, to be applied at once (no half-read vote). */
+  private bulk: { regions: Map<string, RegionCode | null>; verdicts: [string, string, Published][] } | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
   private warnedTwin = false;
   /** Writes to etcd since start (puts and deletes, each key counted), for the metric. */
   writes = 0;
@@ -147,6 +151,11 @@ export class EtcdPeers {
     const done = await Promise.race([this.synced.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); })]);
     clearTimeout(timer);
     return done;
+  }
+
+  /** Answering from this instance's own verdicts only: etcd not reached yet, or unreachable. */
+  get degraded(): boolean {
+    return this.state === "connecting" || this.state === "degraded";
   }
 
   get status(): { state: EtcdState; since: number; lastError: string | null; endpoints: readonly string[]; prefix: string; leaseTtlS: number } {
@@ -202,6 +211,7 @@ export class EtcdPeers {
   async close(): Promise<void> {
     this.closed = true;
     if (this.tick !== null) clearInterval(this.tick);
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     if (this.rttTimer !== null) clearInterval(this.rttTimer);
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
@@ -244,12 +254,19 @@ export class EtcdPeers {
     await this.flush();
     const all = await this.client.getAll().prefix(prefix).exec();
     if (session !== this.session || this.closed) return;
-    this.voted.clearRemote();
+    this.voted.clearRemoteRtt();
     const seen = new Set<string>();
     for (const [name, i] of this.instances) if (!i.gone) seen.add(name);
     const alive = new Set<string>();
     this.overrides = new Map();
-    for (const kv of all.kvs) this.apply("put", kv, alive);
+    // Everyone's word replaces what was known, in one step: the vote never sees half of it.
+    this.bulk = { regions: new Map(), verdicts: [] };
+    try {
+      for (const kv of all.kvs) this.apply("put", kv, alive);
+      this.voted.replaceRemote(this.bulk.regions, this.bulk.verdicts);
+    } finally {
+      this.bulk = null;
+    }
     for (const name of seen) if (!alive.has(name)) this.instanceGone(name);
     this.onOverrides([...this.overrides.values()]);
     const watcher = await this.client.watch().prefix(prefix).startRevision(String(Number(all.header.revision) + 1)).create();
@@ -283,11 +300,18 @@ export class EtcdPeers {
     else if (this.watchDownSince !== null && now - this.watchDownSince > GRACE_MS) this.lost(`watch disconnected for ${Math.round((now - this.watchDownSince) / 1000)} s`);
   }
 
+  /**
+   * The lease or the watch is gone: a new lease and a full read are tried at once, with the last
+   * known verdicts kept meanwhile (a lease can expire while a member is killed and a leader is
+   * elected, with etcd answering again a moment later); degraded only if that takes over GRACE_MS.
+   */
   private lost(reason: string): void {
     if (this.closed || this.state !== "connected") return;
     this.lastError = reason;
     this.teardown();
-    this.setState("degraded");
+    this.setState("reconnecting");
+    this.graceTimer = setTimeout(() => { this.graceTimer = null; if (this.state === "reconnecting") this.setState("degraded"); }, GRACE_MS);
+    this.graceTimer.unref();
     void this.connectLoop();
   }
 
@@ -307,9 +331,13 @@ export class EtcdPeers {
     const before = this.state;
     this.state = state;
     this.stateSince = Date.now();
-    if (state === "connected") {
+    if (state !== "reconnecting" && this.graceTimer !== null) { clearTimeout(this.graceTimer); this.graceTimer = null; }
+    if (state === "reconnecting") {
+      this.log.info({ reason: this.lastError }, "etcd: lease or watch lost: taking a new lease (the last known verdicts meanwhile)");
+    } else if (state === "connected") {
       this.voted.setUseRemote(true, "etcd reachable: the vote counts every instance");
-      this.log.info({ endpoints: this.options.endpoints, lease: this.leaseId, instances: this.peers().filter((p) => !p.gone).length }, before === "degraded" ? "etcd reachable again: health is voted again" : "etcd connected: health is voted among the instances");
+      const message = before === "degraded" ? "etcd reachable again: health is voted again" : before === "reconnecting" ? "etcd: a new lease; everything published and read again" : "etcd connected: health is voted among the instances";
+      this.log.info({ endpoints: this.options.endpoints, lease: this.leaseId, instances: this.peers().filter((p) => !p.gone).length }, message);
     } else {
       this.voted.setUseRemote(false, "etcd unreachable: this instance's own verdicts");
       // Said once per outage: the retries that follow are quiet.
@@ -421,14 +449,18 @@ export class EtcdPeers {
         }
         alive?.add(name);
         this.instances.set(name, { record, lastSeen: Date.now(), gone: false });
-        this.voted.setRegion(name, record.region !== null && isRegionCode(record.region) ? record.region : null);
+        const region = record.region !== null && isRegionCode(record.region) ? record.region : null;
+        if (this.bulk !== null) this.bulk.regions.set(name, region);
+        else this.voted.setRegion(name, region);
       } else if (section === "verdicts") {
         const [instance, id] = name.split("/");
         if (instance === undefined || id === undefined || instance === this.me.instance) return;
         if (kind === "delete") { this.voted.setRemote(instance, id, null); return; }
         const v = JSON.parse(kv.value.toString()) as { s: string; r: string; t: number };
         if (v.s !== "up" && v.s !== "down") return;
-        this.voted.setRemote(instance, id, { state: v.s, reason: String(v.r ?? ""), at: Number(v.t) } satisfies Published);
+        const verdict: Published = { state: v.s, reason: String(v.r ?? ""), at: Number(v.t) };
+        if (this.bulk !== null) this.bulk.verdicts.push([instance, id, verdict]);
+        else this.voted.setRemote(instance, id, verdict);
       } else if (section === "rtt") {
         const [instance, n] = name.split("/");
         if (instance === undefined || n === undefined || instance === this.me.instance) return;

@@ -257,12 +257,26 @@ export class VotedHealth implements HealthSink {
     if (this.useRemote && touched.length > 0) this.decide(touched, `instance ${instance} gone: its verdicts expired`);
   }
 
-  /** Forget every other instance's verdict (a full re-read from etcd follows). */
-  clearRemote(): void {
-    this.remote.clear();
+  /** Forget every other instance's RTT averages (a full re-read from etcd follows). */
+  clearRemoteRtt(): void {
     this.remoteRtt.clear();
     this.remoteRttChunks.clear();
     this.rttDirty = true;
+  }
+
+  /** Every other instance's region and verdicts as a full read of etcd found them, applied in one step. */
+  replaceRemote(regions: ReadonlyMap<string, RegionCode | null>, verdicts: readonly (readonly [instance: string, id: string, verdict: Published])[]): void {
+    this.regions.clear();
+    for (const [instance, region] of regions) if (instance !== this.instance) this.regions.set(instance, region);
+    this.remote.clear();
+    for (const [instance, id, v] of verdicts) {
+      if (instance === this.instance) continue;
+      let byInstance = this.remote.get(id);
+      if (byInstance === undefined) this.remote.set(id, (byInstance = new Map()));
+      byInstance.set(instance, v);
+    }
+    this.rttDirty = true;
+    if (this.useRemote) this.decide([...this.slots.keys()], "everyone's verdicts read again from etcd");
   }
 
   // ------------------------------------------------------------------ reading (status API)

@@ -20,7 +20,7 @@ export function clusterStatus(etcd: EtcdPeers | null): ClusterStatus {
   if (etcd === null) return { etcd: null, instances: [], zones: [], skew: false };
   const s = etcd.status;
   const peers = etcd.peers();
-  const degradedSelf = s.state !== "connected";
+  const degradedSelf = etcd.degraded;
   const instances = peers.map((p) => ({
     instance: p.record.instance, self: p.self, region: p.record.region, pop: p.record.pop, version: p.record.version,
     started: p.record.started, last_seen: new Date(p.lastSeen).toISOString(),

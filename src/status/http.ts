@@ -57,11 +57,12 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
     "/readyz": {
       GET: async () => {
         const r = hub.readiness();
-        const etcd = hub.control?.peers?.etcd.status;
+        const peers = hub.control?.peers?.etcd;
+        const etcd = peers?.status;
         // Degraded (etcd unreachable) is still ready: the instance answers, from its own verdicts.
         return json(r.ready ? 200 : 503, {
           ready: r.ready, waiting: r.waiting, health_checks: r.healthChecks, since: new Date(hub.startedAt).toISOString(),
-          ...(etcd !== undefined ? { etcd: { state: etcd.state, degraded: etcd.state !== "connected", since: new Date(etcd.since).toISOString(), last_error: etcd.lastError } } : {}),
+          ...(etcd !== undefined ? { etcd: { state: etcd.state, degraded: peers!.degraded, since: new Date(etcd.since).toISOString(), last_error: etcd.lastError } } : {}),
         });
       },
     },

@@ -109,9 +109,9 @@ export function createMetrics(hub: StatusHub, version: string): Metrics {
 
   // ---------------------------------------------------------------- several instances (--etcd)
   const etcd = () => hub.control?.peers?.etcd ?? null;
-  gauge("gslb_etcd_degraded", "1 while etcd is unreachable (--etcd): this instance answers from its own health checks; 0 when connected; absent without --etcd", [], (m) => {
+  gauge("gslb_etcd_degraded", "1 while this instance answers from its own health checks because etcd is unreachable (or not reached yet); 0 while it votes; absent without --etcd", [], (m) => {
     const e = etcd();
-    if (e !== null) m.set(e.status.state === "connected" ? 0 : 1);
+    if (e !== null) m.set(e.degraded ? 1 : 0);
   });
   gauge("gslb_etcd_instances", "Instances voting through etcd now, this one included (--etcd)", [], (m) => {
     const e = etcd();
