@@ -60,7 +60,14 @@ export function run(command: string, args: string[], { detached = false, env = p
 export async function serve(args: string[], startMs = 15_000): Promise<Running & { port: number }> {
   const withWorkers = args.includes("--workers") ? args : ["--workers", "1", ...args];
   const p = run(process.execPath, [GSLB, "serve", "--listen", "127.0.0.1:0", ...withWorkers]);
-  const serving = await p.waitFor("serving", startMs);
+  let serving: Record<string, any>;
+  try {
+    serving = await p.waitFor("serving", startMs);
+  } catch (err) {
+    // A server too slow to start must not outlive the test (it would hold its ports for the next ones).
+    p.proc.kill("SIGKILL");
+    throw err;
+  }
   return { ...p, port: Number(String(serving.listen[0]).split(":").at(-1)) };
 }
 
