@@ -30,7 +30,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   hub.control = control;
   try {
-    answering = await startAnswering({ ...options, metrics: status.counting }, log, control.current(), control.health);
+    answering = await startAnswering({ ...options, pop: options.peers?.pop ?? null, regionalRtt: options.peers?.etcd != null, metrics: status.counting }, log, control.current(), control.health);
   } catch (err) {
     // Nothing may outlive a failed start: sockets, the prober process, override timers.
     await control.close();

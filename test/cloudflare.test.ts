@@ -65,7 +65,7 @@ describe("gslb import cloudflare", () => {
     expect(after.load_balancers.www).toMatchObject({
       default_pools: ["primary-dc-1"], fallback_pool: "primary-dc-1", region_pools: { ENAM: ["primary-dc-1"], WNAM: ["primary-dc-1"] },
       country_pools: { GB: ["primary-dc-1"], US: ["primary-dc-1"] }, steering_policy: "dynamic_latency", ttl: 30,
-      description: "Load Balancer for www.example.com", session_affinity: "cookie",
+      description: "Load Balancer for www.example.com", session_affinity: "cookie", pop_pools: { LAX: ["primary-dc-1"] },
     });
     expect(after.load_balancers.www).not.toHaveProperty("proxied");
     expect(after.pools["primary-dc-1"]).toMatchObject({ id: "17b5962d775c646f3f9725cbc7a53df4", monitor: "login-page-monitor" });
@@ -75,7 +75,8 @@ describe("gslb import cloudflare", () => {
       "load_balancers.www.name: www.example.com → the owner \"www\" of lb.example.com",
       "load_balancers.www.proxied: true: dropped: gslb answers DNS only, so this load balancer answers with its origins' addresses (as proxied: false)",
       "load_balancers.www.session_affinity: kept; no effect in DNS-only mode",
-      "load_balancers.www.pop_pools: kept; no effect: gslb has no Cloudflare data centers to steer by",
+      // pop_pools are kept and steer by gslb serve --pop: their ids resolved like any other list.
+      'load_balancers.www.pop_pools.LAX[0]: id de90f38ced07c2e2f4df50b1f61d4194 → "primary-dc-1" (--map)',
       'load_balancers.www.default_pools[0]: id 17b5962d775c646f3f9725cbc7a53df4 → "primary-dc-1"',
       'pools.primary-dc-1.monitor: id monitor → "login-page-monitor" (--map)',
       'load_balancers.www: replaces the one in ' + file,

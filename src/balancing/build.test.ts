@@ -1,6 +1,6 @@
 // The pre-flight of the load-balancing sections: every reference, code, address and condition.
 import { describe, expect, it } from "vitest";
-import { problemsOf } from "../../test/support/balancing.js";
+import { balancing, problemsOf } from "../../test/support/balancing.js";
 
 const pools = { a: { origins: [{ name: "a1", address: "192.0.2.1" }] }, b: { origins: [{ name: "b1", address: "192.0.2.2" }] } };
 const lb = (fields: Record<string, unknown>) => problemsOf({ pools, load_balancers: { www: { default_pools: ["a", "b"], ...fields } } });
@@ -56,7 +56,7 @@ describe("load balancing checks", () => {
     const r = lb({ proxied: false, session_affinity: "cookie", session_affinity_ttl: 1800, adaptive_routing: { failover_across_pools: true }, pop_pools: { LAX: ["a"] }, id: "699d98642c564d2e855e9661899b7252", created_on: "2014-01-01T05:20:00.12345Z", description: "x", name: "www.lb.example.com", session_affinity_attributes: { samesite: "Auto" } });
     expect(r.problems).toEqual([]);
     expect(r.warnings.map((w) => w.split(":")[0])).toEqual([
-      "load_balancers.www.pop_pools", "load_balancers.www.session_affinity", "load_balancers.www.session_affinity_ttl", "load_balancers.www.session_affinity_attributes", "load_balancers.www.adaptive_routing",
+      "load_balancers.www.session_affinity", "load_balancers.www.session_affinity_ttl", "load_balancers.www.session_affinity_attributes", "load_balancers.www.adaptive_routing",
     ]);
     expect(lb({ location_strategy: { mode: "pop", prefer_ecs: "always" } }).warnings).toEqual(["load_balancers.www.location_strategy.mode: no effect: gslb has no points of presence; a client without ECS is located by its resolver's address (resolver_ip)"]);
     expect(problemsOf({ pools: { "a/b": { origins: [{ name: "x", address: "192.0.2.1" }] } } }).problems).toEqual(['pools.a/b: pool name "a/b" may hold only letters, digits, "-" and "_" (as at Cloudflare)']);
@@ -70,7 +70,16 @@ describe("load balancing checks", () => {
       origins: [{ name: "o", address: "app.example.net", header: { Host: ["app.example.net"] }, port: 8443, virtual_network_id: "x", flatten_cname: true, disabled_at: "t" }],
     } } });
     expect(r.problems).toEqual([]);
-    expect(r.warnings.map((w) => w.split(":")[0])).toEqual(["pools.p.notification_email", "pools.p.check_regions", "pools.p.origins.0.port", "pools.p.origins.0.virtual_network_id", "pools.p.origins.0.flatten_cname"]);
+    expect(r.warnings.map((w) => w.split(":")[0])).toEqual(["pools.p.notification_email", "pools.p.origins.0.port", "pools.p.origins.0.virtual_network_id", "pools.p.origins.0.flatten_cname"]);
+  });
+  it("check_regions: region codes (the vote's voters), ALL_REGIONS / ALL_DATACENTERS or null for all; unknown codes are errors", () => {
+    const pool = (check_regions: unknown) => ({ pools: { p: { origins: [{ name: "o", address: "192.0.2.1" }], check_regions } } });
+    expect(balancing(pool(["WEU", "ENAM"])).pools.get("p")!.checkRegions).toEqual(new Set(["WEU", "ENAM"]));
+    for (const all of [null, undefined, [], ["ALL_REGIONS"], ["ALL_DATACENTERS"]]) expect(balancing(pool(all)).pools.get("p")!.checkRegions).toBeNull();
+    expect(problemsOf(pool(["weu", "XX"])).problems).toEqual([
+      'pools.p.check_regions.0: unknown region "weu" (did you mean "WEU"?) (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS), ALL_REGIONS or ALL_DATACENTERS',
+      'pools.p.check_regions.1: unknown region "XX" (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS), ALL_REGIONS or ALL_DATACENTERS',
+    ]);
   });
   it("rule conditions in Cloudflare's language: errors at their path, naming proxied-only fields", () => {
     const r = lb({ rules: [{ name: "x", condition: "http.request.uri.path contains \"/api\"" }, { name: "y", condition: "dns.qry.tpye == 1" }, { name: "z", condition: { country: ["UK"] } }] });

@@ -52,6 +52,13 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
   const monitors = new Map(Object.entries(file.monitors));
   for (const [name, m] of monitors) for (const { field, reason } of ignoredFields(m)) warnings.push({ path: ["monitors", name, field], message: reason });
 
+  // Cloudflare's check_regions: region codes, or ALL_REGIONS / ALL_DATACENTERS (every instance, as absent or null).
+  const checkRegions = (list: readonly string[] | null | undefined, path: Path): ReadonlySet<RegionCode> | null => {
+    if (list === null || list === undefined || list.length === 0 || list.includes("ALL_REGIONS") || list.includes("ALL_DATACENTERS")) return null;
+    list.forEach((code, i) => { const bad = regionCodeProblem(code); if (bad !== null) problem([...path, i], `${bad}, ALL_REGIONS or ALL_DATACENTERS`); });
+    return Object.freeze(new Set(list.filter((c): c is RegionCode => regionCodeProblem(c) === null)));
+  };
+
   // Dropped pools are still names worth suggesting.
   const poolNames = [...Object.keys(file.pools), ...removed.pools];
   const pools = new Map<string, Pool>();
@@ -95,6 +102,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
       // DNS-only, Cloudflare steers least_* origin policies like random, by weight.
       originPolicy: p.origin_steering?.policy === "hash" ? "hash" : "random", enabled: p.enabled,
       notificationFilter: notificationFilter(p.notification_filter),
+      checkRegions: checkRegions(p.check_regions, [...path, "check_regions"]),
     });
     pools.set(name, pool);
     poolList.push(pool);
@@ -132,6 +140,15 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     }
     return out;
   };
+  // Cloudflare's data centers are IATA codes (LAX, LHR); ours are whatever --pop says, compared upper-cased.
+  const popMap = (m: Record<string, string[]> | undefined, path: Path) => {
+    const out = new Map<string, readonly string[]>();
+    for (const [pop, names] of Object.entries(m ?? {})) {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(pop)) problem([...path, pop], `${JSON.stringify(pop)} is not a point of presence code (letters, digits, "-", "_"; gslb serve --pop)`);
+      else out.set(pop.toUpperCase(), poolListOf(names, [...path, pop]));
+    }
+    return out;
+  };
   const weights = (w: SteeringInput["random_steering"], path: Path) => {
     const map = new Map(Object.entries(w?.pool_weights ?? {}));
     for (const name of map.keys()) poolRef(name, [...path, "pool_weights", name]);
@@ -156,11 +173,11 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     ignored(IGNORED.load_balancer, lb, path);
     if (lb.location_strategy?.mode === "pop") warnings.push({ path: [...path, "location_strategy", "mode"], message: "no effect: gslb has no points of presence; a client without ECS is located by its resolver's address (resolver_ip)" });
 
-    const base = steeringSettings(lb, path, { poolListOf, poolRef, regionMap, countryMap, weights });
+    const base = steeringSettings(lb, path, { poolListOf, poolRef, regionMap, countryMap, popMap, weights });
     const rules = lb.rules
       .map((r, i) => ({ r, i }))
       .filter(({ r, i }) => { ignored(IGNORED.rule, r, [...path, "rules", i]); ignored(IGNORED.overrides, r.overrides, [...path, "rules", i, "overrides"]); return true; })
-      .map(({ r, i }) => ({ r, i, rule: buildRule(r, `rules[${i}]`, [...path, "rules", i], problems, { poolListOf, poolRef, regionMap, countryMap, weights }) }))
+      .map(({ r, i }) => ({ r, i, rule: buildRule(r, `rules[${i}]`, [...path, "rules", i], problems, { poolListOf, poolRef, regionMap, countryMap, popMap, weights }) }))
       .filter(({ r }) => !r.disabled)
       // Lower priority first; equal priorities (Cloudflare's default, 0) keep their order.
       .sort((a, b) => a.r.priority - b.r.priority || a.i - b.i)
@@ -169,7 +186,7 @@ export function buildBalancing(file: Sections, zone: ZoneFacts, removed: Removed
     // Field by field, not spread: spread objects each get their own hidden class in V8, and steering
     // reads these on every query (10,000 load balancers would make every such read megamorphic).
     const made: LoadBalancer = Object.freeze({
-      defaultPools: base.defaultPools, fallbackPool: base.fallbackPool, regionPools: base.regionPools, countryPools: base.countryPools, geoMapped: base.geoMapped,
+      defaultPools: base.defaultPools, fallbackPool: base.fallbackPool, regionPools: base.regionPools, countryPools: base.countryPools, geoMapped: base.geoMapped, popPools: base.popPools,
       policy: base.policy, randomSteering: base.randomSteering, preferEcs: base.preferEcs, ttl: base.ttl,
       name: owner, maxAnswers: lb.max_answers, rules: Object.freeze(rules),
     });
@@ -217,6 +234,7 @@ interface Refs {
   poolRef(name: string, path: Path): boolean;
   regionMap(m: Record<string, string[]> | undefined, path: Path): Map<RegionCode, readonly string[]>;
   countryMap(m: Record<string, string[]> | undefined, path: Path): Map<string, readonly string[]>;
+  popMap(m: Record<string, string[]> | undefined, path: Path): Map<string, readonly string[]>;
   weights(w: SteeringInput["random_steering"], path: Path): SteeringSettings["randomSteering"];
 }
 
@@ -225,11 +243,12 @@ function steeringSettings(lb: LbInput, path: Path, refs: Refs): SteeringSettings
   if (lb.fallback_pool !== undefined) refs.poolRef(lb.fallback_pool, [...path, "fallback_pool"]);
   const regionPools = refs.regionMap(lb.region_pools, [...path, "region_pools"]);
   const countryPools = refs.countryMap(lb.country_pools, [...path, "country_pools"]);
+  const popPools = refs.popMap(lb.pop_pools, [...path, "pop_pools"]);
   return Object.freeze({
     defaultPools,
     // Cloudflare: "The default fallback pool is the last pool listed".
     fallbackPool: lb.fallback_pool ?? null,
-    regionPools, countryPools, geoMapped: geoMapped(regionPools, countryPools),
+    regionPools, countryPools, popPools, geoMapped: geoMapped(regionPools, countryPools),
     policy: lb.steering_policy,
     randomSteering: refs.weights(lb.random_steering, [...path, "random_steering"]),
     preferEcs: lb.location_strategy?.prefer_ecs ?? "proximity",
@@ -245,6 +264,7 @@ function buildRule(r: z.output<typeof RuleSchema>, label: string, path: Path, pr
   if (o.fallback_pool !== undefined) { refs.poolRef(o.fallback_pool, [...at, "fallback_pool"]); overrides.fallbackPool = o.fallback_pool; }
   if (o.region_pools !== undefined) overrides.regionPools = refs.regionMap(o.region_pools, [...at, "region_pools"]);
   if (o.country_pools !== undefined) overrides.countryPools = refs.countryMap(o.country_pools, [...at, "country_pools"]);
+  if (o.pop_pools !== undefined) overrides.popPools = refs.popMap(o.pop_pools, [...at, "pop_pools"]);
   if (o.steering_policy !== undefined) overrides.policy = o.steering_policy;
   if (o.random_steering !== undefined) overrides.randomSteering = refs.weights(o.random_steering, [...at, "random_steering"]);
   if (o.location_strategy?.prefer_ecs !== undefined) overrides.preferEcs = o.location_strategy.prefer_ecs;
@@ -294,7 +314,7 @@ function originAddress(text: string, path: Path, problems: Problem[]): { address
 
 /** At the apex a host-name origin would be a CNAME beside the SOA and NS (RFC 1034 §3.6.2). */
 function apexOrigins(lb: LoadBalancer, pools: ReadonlyMap<string, Pool>, path: Path, problems: Problem[]): void {
-  const named = (s: Partial<SteeringSettings>) => [...(s.defaultPools ?? []), s.fallbackPool ?? "", ...[...(s.regionPools?.values() ?? []), ...(s.countryPools?.values() ?? [])].flat()];
+  const named = (s: Partial<SteeringSettings>) => [...(s.defaultPools ?? []), s.fallbackPool ?? "", ...[...(s.regionPools?.values() ?? []), ...(s.countryPools?.values() ?? []), ...(s.popPools?.values() ?? [])].flat()];
   const names = new Set([...named(lb), ...lb.rules.flatMap((r) => named(r.overrides))]);
   for (const name of names) {
     const host = pools.get(name)?.origins.find((o) => o.kind === "CNAME");

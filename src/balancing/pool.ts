@@ -43,6 +43,8 @@ export interface Pool {
   readonly enabled: boolean;
   /** Cloudflare's notification_filter: which of its state changes webhooks are told of (null: all). */
   readonly notificationFilter: NotificationFilter | null;
+  /** Cloudflare's check_regions: with several instances (gslb serve --etcd), only those probing from these regions vote on its origins' health (null: every instance). */
+  readonly checkRegions: ReadonlySet<RegionCode> | null;
 }
 
 /** Cloudflare's filter options for one kind of resource: none (disable), or only one health (healthy; null: both). */
@@ -72,6 +74,8 @@ export interface SteeringBase {
   readonly fallbackPool: string | null;
   readonly regionPools: ReadonlyMap<RegionCode, readonly string[]>;
   readonly countryPools: ReadonlyMap<string, readonly string[]>;
+  /** Cloudflare's pop_pools: by the answering instance's point of presence (gslb serve --pop), upper-cased; before countries and regions. */
+  readonly popPools: ReadonlyMap<string, readonly string[]>;
   /**
    * The codes the two maps above hold, as one table by code number (locate.ts: codeId): bit 1 a
    * country, bit 2 a region (policies/geo.ts: geoMapped). Shared by every load balancer with the
@@ -94,6 +98,8 @@ export interface HealthView {
   poolDrained(pool: Pool): boolean;
   /** EWMA of monitor RTT in ms, or null with no data yet. */
   poolRtt(pool: Pool): number | null;
+  /** The pool's RTT as measured by the instances probing from a region (else the nearest region that has measurements); null without (gslb serve --etcd only). */
+  poolRttIn(pool: Pool, region: RegionCode): number | null;
 }
 
 /** The client as steering sees it, parsed once per query. */

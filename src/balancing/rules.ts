@@ -69,7 +69,7 @@ function matches(c: RuleCondition, q: RuleQuery): boolean {
 function overridden(s: SteeringSettings, o: Partial<SteeringSettings>): SteeringSettings {
   return {
     defaultPools: o.defaultPools ?? s.defaultPools, fallbackPool: o.fallbackPool !== undefined ? o.fallbackPool : s.fallbackPool,
-    regionPools: o.regionPools ?? s.regionPools, countryPools: o.countryPools ?? s.countryPools,
+    regionPools: o.regionPools ?? s.regionPools, countryPools: o.countryPools ?? s.countryPools, popPools: o.popPools ?? s.popPools,
     geoMapped: o.regionPools === undefined && o.countryPools === undefined ? s.geoMapped : geoMapped(o.regionPools ?? s.regionPools, o.countryPools ?? s.countryPools),
     policy: o.policy ?? s.policy, randomSteering: o.randomSteering ?? s.randomSteering, preferEcs: o.preferEcs ?? s.preferEcs, ttl: o.ttl ?? s.ttl,
   };

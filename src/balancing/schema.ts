@@ -83,7 +83,8 @@ export const PoolSchema = z.strictObject({
   healthy: Descriptive,
   notification_email: Ignored,
   notification_filter: NotificationFilterSchema.nullable().optional().describe("which state changes the webhooks are told of (Cloudflare's semantics)"),
-  check_regions: Ignored,
+  check_regions: z.array(z.string()).nullable().optional()
+    .describe("gslb serve --etcd: only instances probing from these regions (--region) vote on this pool's origins; null, absent, ALL_REGIONS or ALL_DATACENTERS: every instance"),
   health_sources: Ignored,
   load_shedding: Ignored,
   monitor_group: Ignored,
@@ -107,7 +108,7 @@ const SteeringFields = {
   random_steering: RandomSteering.optional(),
   location_strategy: LocationStrategy.optional(),
   ttl: Ttl.optional(),
-  pop_pools: Ignored,
+  pop_pools: z.record(z.string(), PoolList).optional().describe("points of presence (gslb serve --pop) → pools; before country_pools and region_pools, as at Cloudflare"),
   session_affinity: Ignored,
   session_affinity_ttl: Ignored,
   session_affinity_attributes: Ignored,
@@ -162,7 +163,6 @@ export const BalancingSections = {
 };
 
 const STEERING_IGNORED = {
-  pop_pools: "no effect: there are no points of presence here; clients are located by ECS or resolver",
   session_affinity: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",
   session_affinity_ttl: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",
   session_affinity_attributes: "no effect: session affinity needs Cloudflare's proxy (DNS-only)",
@@ -180,7 +180,6 @@ export const IGNORED = {
   rule: { fixed_response: "no effect: fixed responses are for proxied load balancers (DNS-only)" },
   pool: {
     notification_email: "no effect: gslb sends no e-mail; use webhooks (notifications.webhooks, gslb serve --webhook)",
-    check_regions: "no effect: one instance probes from where it runs",
     health_sources: "no effect: one instance probes from where it runs",
     load_shedding: "no effect: load shedding needs Cloudflare's proxy (DNS-only)",
     monitor_group: "no effect: monitor groups are not supported; set `monitor`",

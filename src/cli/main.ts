@@ -15,6 +15,7 @@ Commands:
   schema    print the zone file JSON Schema
   import    import cloudflare: Cloudflare Load Balancing API JSON into a zone file
   export    export cloudflare: a zone's load balancing as Cloudflare API payloads
+  cluster   cluster status: the instances voting on health through etcd
 
 Run "gslb <command> --help" for a command's options.
 `;
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   schema: async () => (await import("./schema.js")).schema,
   import: async () => (await import("./import.js")).importCommand,
   export: async () => (await import("./export.js")).exportCommand,
+  cluster: async () => (await import("./cluster.js")).cluster,
 };
 
 async function main(argv: string[]): Promise<number> {

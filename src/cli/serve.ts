@@ -11,6 +11,9 @@ import { startServer, StatusListenError, VERSION, WorkerStartError } from "../se
 import { ListenError } from "../transport/types.js";
 import { CLASSIC_UDP_OCTETS, DEFAULT_EDNS_UDP_OCTETS, MAX_MESSAGE_OCTETS } from "../wire/constants.js";
 import { parseFlags, parseInteger, parseListen, parseNumber, UsageError } from "./args.js";
+import { isIP } from "node:net";
+import { regionCodeProblem, type RegionCode } from "../locate/regions.js";
+import type { PeersOptions } from "../server/control.js";
 
 export const SERVE_HELP = `Usage: gslb serve [options]
 
@@ -81,6 +84,23 @@ Options:
   --webhook-secret-file FILE
                             sign the --webhook POSTs: X-Gslb-Signature, an HMAC-SHA256
                             keyed with the file's first line
+  --probe-source ADDR       health probes leave from this address (one IPv4 and one
+                            IPv6 at most; default: the OS chooses)
+  --instance NAME           this instance's name among several (default: host name)
+  --region CODE             where this instance probes from: one of the 13 regions
+                            (WNAM ENAM WEU EEU NSAM SSAM OC ME NAF SAF SAS SEAS NEAS);
+                            with --etcd, pools' check_regions choose who votes
+  --pop CODE                this instance's point of presence (e.g. LHR)
+  --etcd URL[,URL...]       vote on health with the other instances through this etcd
+                            cluster (without it, this instance decides alone)
+  --etcd-prefix PREFIX      key prefix in etcd (default /gslb/)
+  --etcd-lease-ttl SEC      an instance's verdicts expire this long after it stops
+                            renewing them (default 10; etcd may raise it)
+  --etcd-ca FILE            TLS: CA certificate for https:// endpoints
+  --etcd-cert FILE          TLS: client certificate (with --etcd-key)
+  --etcd-key FILE           TLS: client key
+  --etcd-user USER          etcd authentication (with --etcd-password-file)
+  --etcd-password-file FILE the password: the file's first line
   -h, --help                this text
 `;
 
@@ -119,6 +139,18 @@ export async function serve(argv: string[]): Promise<number> {
     "no-metrics": { type: "boolean" },
     webhook: { type: "string", multiple: true },
     "webhook-secret-file": { type: "string" },
+    "probe-source": { type: "string", multiple: true },
+    instance: { type: "string" },
+    region: { type: "string" },
+    pop: { type: "string" },
+    etcd: { type: "string" },
+    "etcd-prefix": { type: "string" },
+    "etcd-lease-ttl": { type: "string" },
+    "etcd-ca": { type: "string" },
+    "etcd-cert": { type: "string" },
+    "etcd-key": { type: "string" },
+    "etcd-user": { type: "string" },
+    "etcd-password-file": { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -157,6 +189,8 @@ export async function serve(argv: string[]): Promise<number> {
   const secretFile = values["webhook-secret-file"];
   if (secretFile !== undefined && webhookUrls.length === 0) throw new UsageError("--webhook-secret-file: there is no --webhook to sign");
   const webhookSecret = secretFile === undefined ? null : readSecretFile(secretFile);
+  const probeSource = parseProbeSource(values["probe-source"] ?? []);
+  const peers = parsePeers(values);
   const logger = createLogger(values["log-level"]);
   // One identity for NSID and id.server/hostname.bind: the host name unless --nsid says otherwise.
   const identity = values.nsid ?? os.hostname();
@@ -203,6 +237,8 @@ export async function serve(argv: string[]): Promise<number> {
       monitors: !values["no-monitors"],
       probeConcurrency,
       proberCpus,
+      probeSource,
+      peers,
       nsid: values["no-nsid"] ? null : Buffer.from(identity, "utf8"),
       chaos: values["no-chaos"] ? null : { hostname: identity, version: values["server-version"] ?? `gslb ${VERSION}` },
       rrl: {
@@ -263,4 +299,62 @@ function readSecretFile(file: string): string {
   const secret = readSecret(file);
   if (secret === null) throw new UsageError(`--webhook-secret-file ${JSON.stringify(file)}: unreadable or empty (the first line is the secret)`);
   return secret;
+}
+
+/** --probe-source: IP addresses, one per family at most. */
+function parseProbeSource(list: readonly string[]): string[] {
+  const seen = new Set<number>();
+  for (const a of list) {
+    const family = isIP(a);
+    if (family === 0) throw new UsageError(`--probe-source ${JSON.stringify(a)}: not an IP address`);
+    if (seen.has(family)) throw new UsageError(`--probe-source ${JSON.stringify(a)}: one IPv${family} address at most`);
+    seen.add(family);
+  }
+  return [...list];
+}
+
+/** --instance, --region, --pop and the etcd flags. */
+function parsePeers(v: Record<string, string | boolean | string[] | undefined>): PeersOptions {
+  const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
+  const instance = str("instance") ?? os.hostname();
+  // A key segment in etcd: no "/", nothing a shell or URL would mangle.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(instance)) throw new UsageError(`--instance ${JSON.stringify(instance)}: letters, digits, ".", "_" and "-" (up to 63), starting with a letter or digit`);
+  const regionText = str("region");
+  if (regionText !== undefined && regionCodeProblem(regionText) !== null) throw new UsageError(`--region: ${regionCodeProblem(regionText)}`);
+  const region = regionText === undefined ? null : (regionText as RegionCode);
+  const pop = str("pop") ?? null;
+  if (pop !== null && !/^[A-Za-z0-9_-]{1,32}$/.test(pop)) throw new UsageError(`--pop ${JSON.stringify(pop)}: a code such as LHR (letters, digits, "-", "_")`);
+  const urls = str("etcd");
+  const etcdOnly = ["etcd-prefix", "etcd-lease-ttl", "etcd-ca", "etcd-cert", "etcd-key", "etcd-user", "etcd-password-file"].filter((k) => v[k] !== undefined);
+  if (urls === undefined) {
+    if (etcdOnly.length > 0) throw new UsageError(`--${etcdOnly[0]}: there is no --etcd`);
+    return { instance, region, pop, etcd: null, version: VERSION };
+  }
+  const endpoints = urls.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  if (endpoints.length === 0) throw new UsageError("--etcd: expected URL[,URL...], e.g. http://10.0.0.1:2379,http://10.0.0.2:2379");
+  for (const e of endpoints) {
+    let url: URL;
+    try { url = new URL(e); } catch { throw new UsageError(`--etcd ${JSON.stringify(e)}: not a URL; expected http://HOST:PORT or https://HOST:PORT`); }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.port === "" || (url.pathname !== "/" && url.pathname !== "")) throw new UsageError(`--etcd ${JSON.stringify(e)}: expected http://HOST:PORT or https://HOST:PORT`);
+  }
+  let prefix = str("etcd-prefix") ?? "/gslb/";
+  if (prefix === "" || prefix.includes("\0")) throw new UsageError(`--etcd-prefix ${JSON.stringify(prefix)}: expected a key prefix such as /gslb/`);
+  if (!prefix.endsWith("/")) prefix += "/";
+  const leaseTtlS = parseInteger("etcd-lease-ttl", str("etcd-lease-ttl"), 2, 3600) ?? 10;
+  const file = (k: string) => {
+    const f = str(k);
+    if (f !== undefined && !fs.existsSync(f)) throw new UsageError(`--${k} ${JSON.stringify(f)}: no such file`);
+    return f;
+  };
+  const ca = file("etcd-ca"), cert = file("etcd-cert"), key = file("etcd-key");
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError("--etcd-cert and --etcd-key: give both");
+  const user = str("etcd-user");
+  const passwordFile = str("etcd-password-file");
+  if ((user === undefined) !== (passwordFile === undefined)) throw new UsageError("--etcd-user and --etcd-password-file: give both");
+  const password = passwordFile === undefined ? undefined : readSecret(passwordFile) ?? undefined;
+  if (passwordFile !== undefined && password === undefined) throw new UsageError(`--etcd-password-file ${JSON.stringify(passwordFile)}: unreadable or empty (the first line is the password)`);
+  return {
+    instance, region, pop, version: VERSION,
+    etcd: { endpoints, prefix, leaseTtlS, ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert, key } : {}), ...(user !== undefined ? { user, password } : {}) },
+  };
 }

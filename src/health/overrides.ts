@@ -114,6 +114,12 @@ export class OverrideManager {
       this.loadedText = null;
       return [];
     }
+    return this.loadText(file, text, balancing);
+  }
+
+  /** The same from a text (the overrides in etcd, as a file would hold them); `source` names it in errors. */
+  loadText(source: string, text: string, balancing: ReadonlyMap<string, Balancing>): ConfigError[] {
+    const file = source;
     // Checked again when the file or the zones change: a reload may drop a pool an override names.
     if (text === this.loadedText && balancing === this.loadedFor) return [];
     const { rules, errors } = parseOverrides(file, text, balancing);

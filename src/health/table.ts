@@ -10,6 +10,7 @@
 // an origin of an unmonitored pool counts as up (Cloudflare: health is not considered).
 
 import type { Balancing, HealthView, Origin, Pool } from "../balancing/model.js";
+import { REGION_CODES, type RegionCode } from "../locate/regions.js";
 
 export type OriginState = "up" | "down" | "unknown";
 
@@ -45,8 +46,14 @@ export interface SlotResolver {
   slotOf(key: string): number;
 }
 
-/** One slot's health as sent to answering workers (server/cluster.ts): key, state code, RTTs (NaN: none). */
-export type SlotHealth = readonly [key: string, state: number, originRtt: number, poolRtt: number];
+/**
+ * One slot's health as sent to answering workers (server/cluster.ts): key, state code, RTTs (NaN:
+ * none), and a pool's RTT by client region (REGION_CODES order; null: none; gslb serve --etcd).
+ */
+export type SlotHealth = readonly [key: string, state: number, originRtt: number, poolRtt: number, regional?: readonly number[] | null];
+
+/** A region's index in REGION_CODES (regional RTT arrays are in that order). */
+const REGION_INDEX = new Map<RegionCode, number>(REGION_CODES.map((r, i) => [r, i]));
 
 export class HealthTable implements HealthSink, SlotResolver {
   private readonly slots = new Map<string, number>();
@@ -62,6 +69,8 @@ export class HealthTable implements HealthSink, SlotResolver {
   /** By origin slot and by pool slot: RTT averages in ms, NaN = none yet. */
   private rtts = new Float64Array(1024).fill(NaN);
   private poolRtts = new Float64Array(1024).fill(NaN);
+  /** By pool slot: the pool's RTT as measured from each client region (several instances only). */
+  private readonly regionalRtts = new Map<number, Float64Array>();
   private readonly views = new WeakMap<Balancing, HealthView>();
   /**
    * Bumped whenever a state or an override changes (`version`), or an RTT average (`rttVersion`):
@@ -155,6 +164,21 @@ export class HealthTable implements HealthSink, SlotResolver {
     this.dirty?.add(slot);
   }
 
+  /** A pool's RTT by client region (REGION_CODES order, NaN: none), or null to forget them (peers/health.ts). */
+  setPoolRegionalRtt(slot: number, byRegion: readonly number[] | null): void {
+    const before = this.regionalRtts.get(slot);
+    if (byRegion === null) {
+      if (before === undefined) return;
+      this.regionalRtts.delete(slot);
+    } else {
+      if (before !== undefined && before.every((v, i) => Object.is(v, byRegion[i]))) return;
+      this.regionalRtts.set(slot, Float64Array.from(byRegion));
+    }
+    this.rttVersion++;
+    this.zoneRttVersions[this.slotZone[slot]!]!++;
+    this.dirty?.add(slot);
+  }
+
   /** Replace the active overrides, keyed "zone/pool" or "zone/pool/origin" (the override manager calls this whenever a window opens or closes). */
   setOverrides(active: ReadonlyMap<string, OverrideState>): void {
     this.overrideCodes.fill(NO_OVERRIDE);
@@ -181,26 +205,42 @@ export class HealthTable implements HealthSink, SlotResolver {
   /** Every slot's health, and from now on track changes for drainChanges() (pending ones are kept: other followers still need them). */
   snapshot(): SlotHealth[] {
     this.dirty ??= new Set();
-    return this.keys.map((key, slot) => [key, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!]);
+    return this.keys.map((key, slot) => [key, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!, this.regionalOf(slot)]);
   }
 
   /** Slots changed since the snapshot or the last drain. */
   drainChanges(): SlotHealth[] {
     if (this.dirty === null || this.dirty.size === 0) return [];
     const out: SlotHealth[] = [];
-    for (const slot of this.dirty) out.push([this.keys[slot]!, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!]);
+    for (const slot of this.dirty) out.push([this.keys[slot]!, this.states[slot]!, this.rtts[slot]!, this.poolRtts[slot]!, this.regionalOf(slot)]);
     this.dirty.clear();
     return out;
   }
 
   /** Apply another table's snapshot or changes (by key: slots differ between processes). */
   apply(changes: readonly SlotHealth[]): void {
-    for (const [key, state, rtt, poolRtt] of changes) {
+    for (const [key, state, rtt, poolRtt, regional] of changes) {
       const slot = this.slotOf(key);
       this.setState(slot, STATE_CODES[state] ?? "unknown");
       this.setOriginRtt(slot, rtt);
       if (!(Number.isNaN(poolRtt) && Number.isNaN(this.poolRtts[slot]!))) this.setPoolRtt(slot, poolRtt);
+      this.setPoolRegionalRtt(slot, regional ?? null);
     }
+  }
+
+  private regionalOf(slot: number): number[] | null {
+    const a = this.regionalRtts.get(slot);
+    return a === undefined ? null : [...a];
+  }
+
+  /** A pool's RTT for clients of a region (tools and the status API), null when there is none. */
+  poolRegionalRtt(poolKey: string): Partial<Record<RegionCode, number>> | null {
+    const slot = this.slots.get(poolKey);
+    const a = slot === undefined ? undefined : this.regionalRtts.get(slot);
+    if (a === undefined) return null;
+    const out: Partial<Record<RegionCode, number>> = {};
+    REGION_CODES.forEach((r, i) => { if (!Number.isNaN(a[i]!)) out[r] = a[i]!; });
+    return out;
   }
 
   // ------------------------------------------------------------------ readers by key (tools, tests)
@@ -255,6 +295,11 @@ export class HealthTable implements HealthSink, SlotResolver {
       poolRtt(pool) {
         const ms = table.poolRtts[poolSlots[pool.index]!]!;
         return Number.isNaN(ms) ? null : ms;
+      },
+      poolRttIn(pool, region) {
+        if (table.regionalRtts.size === 0) return null;
+        const ms = table.regionalRtts.get(poolSlots[pool.index]!)?.[REGION_INDEX.get(region)!];
+        return ms === undefined || Number.isNaN(ms) ? null : ms;
       },
     };
   }

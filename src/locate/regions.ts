@@ -65,3 +65,20 @@ export function regionCodeProblem(code: string): string | null {
   const upper = code.toUpperCase();
   return `unknown region ${JSON.stringify(code)}${isRegionCode(upper) ? ` (did you mean ${JSON.stringify(upper)}?)` : ""} (${REGION_CODES.join(" ")})`;
 }
+
+/** A representative point of each region (a large city in it): where proximity places its client. */
+export const REGION_POINTS: Readonly<Record<RegionCode, { readonly city: string; readonly latitude: number; readonly longitude: number }>> = {
+  WNAM: { city: "San Francisco", latitude: 37.77, longitude: -122.42 },
+  ENAM: { city: "New York", latitude: 40.71, longitude: -74.01 },
+  WEU: { city: "Frankfurt", latitude: 50.11, longitude: 8.68 },
+  EEU: { city: "Warsaw", latitude: 52.23, longitude: 21.01 },
+  NSAM: { city: "Bogotá", latitude: 4.71, longitude: -74.07 },
+  SSAM: { city: "São Paulo", latitude: -23.55, longitude: -46.63 },
+  OC: { city: "Sydney", latitude: -33.87, longitude: 151.21 },
+  ME: { city: "Dubai", latitude: 25.2, longitude: 55.27 },
+  NAF: { city: "Cairo", latitude: 30.04, longitude: 31.24 },
+  SAF: { city: "Johannesburg", latitude: -26.2, longitude: 28.05 },
+  SAS: { city: "Mumbai", latitude: 19.08, longitude: 72.88 },
+  SEAS: { city: "Singapore", latitude: 1.35, longitude: 103.82 },
+  NEAS: { city: "Tokyo", latitude: 35.68, longitude: 139.69 },
+};

@@ -9,7 +9,7 @@ import httpsLib from "node:https";
 import net from "node:net";
 import { z } from "zod";
 import { baseSettings, ignore, monitorObject, portOrDefault } from "./fields.js";
-import { deadline, describeError, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult, type ProbeTarget } from "./types.js";
+import { deadline, describeError, sourceFor, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult, type ProbeTarget } from "./types.js";
 
 export type HttpName = "http" | "https";
 
@@ -150,6 +150,7 @@ function httpOnce(spec: HttpSpec, path: string, redirects: number): Promise<Prob
       path,
       headers: { "user-agent": "gslb-monitor", ...spec.headers },
       agent: false,
+      ...sourceFor(spec.host),
       ...(spec.type === "https" ? { rejectUnauthorized: !spec.allowInsecure, servername: spec.servername ?? undefined } : {}),
     });
     // One deadline for the whole exchange, body included.

@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import dns from "node:dns";
 import net from "node:net";
 import { baseSettings, ignore, monitorObject } from "./fields.js";
-import { deadline, describeError, excerpt, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
+import { deadline, describeError, excerpt, sourceFor, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
 
 /** No port: one given (Cloudflare returns the field) stays as written, ignored. */
 export type IcmpPingSettings = BaseSettings<"icmp_ping">;
@@ -107,7 +107,10 @@ function run(batch: Batch, hosts: string[]): void {
       for (const w of batch.waiters.get(h) ?? []) w(r);
     }
   };
-  const child = spawn(command!, [...prefix, "-e", "-r", "0", "-t", String(batch.timeoutMs), ...hosts], { stdio: ["ignore", "pipe", "pipe"] });
+  // fping's -S: the --probe-source of the batch's family (a batch of mixed families keeps the OS's choice).
+  const sources = new Set(hosts.map((h) => sourceFor(h).localAddress));
+  const source = sources.size === 1 ? [...sources][0] : undefined;
+  const child = spawn(command!, [...prefix, ...(source !== undefined ? ["-S", source] : []), "-e", "-r", "0", "-t", String(batch.timeoutMs), ...hosts], { stdio: ["ignore", "pipe", "pipe"] });
   const limitMs = batch.timeoutMs + hosts.length * SEND_SPACING_MS + GRACE_MS;
   const timer = deadline(limitMs, start, (r) => settle(() => r), () => ({ ok: false, rttMs: null, reason: `fping did not finish within ${limitMs} ms` }));
   let out = "";

@@ -14,7 +14,7 @@
 import net from "node:net";
 import os from "node:os";
 import { baseSettings, ignore, monitorObject, portOrDefault } from "./fields.js";
-import { deadline, describeError, excerpt, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
+import { deadline, describeError, excerpt, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult, sourceFor } from "./types.js";
 
 export type SmtpSettings = BaseSettings<"smtp"> & { readonly port: number };
 
@@ -74,7 +74,7 @@ export function takeReply(buf: { text: string }): Reply | "malformed" | null {
 function smtpOnce(spec: SmtpSpec): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const start = performance.now();
-    const socket = net.connect({ host: spec.host, port: spec.port });
+    const socket = net.connect({ host: spec.host, port: spec.port, ...sourceFor(spec.host) });
     let settled = false;
     const done = (r: ProbeResult) => { if (!settled) { settled = true; clearTimeout(timer); socket.destroy(); resolve(r); } };
     const fail = (reason: string) => done({ ok: false, rttMs: null, reason });

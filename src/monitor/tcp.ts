@@ -5,7 +5,7 @@
 import net from "node:net";
 import { z } from "zod";
 import { baseSettings, ignore, monitorObject, requiredPort } from "./fields.js";
-import { deadline, describeError, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
+import { deadline, describeError, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult, sourceFor } from "./types.js";
 
 export type TcpSettings = BaseSettings<"tcp"> & { readonly port: number };
 export type TcpSpec = BaseSpec<"tcp">;
@@ -29,7 +29,7 @@ export const tcp: MonitorType<"tcp", TcpSettings, TcpSpec> = {
 function tcpOnce(spec: TcpSpec): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const start = performance.now();
-    const socket = net.connect({ host: spec.host, port: spec.port });
+    const socket = net.connect({ host: spec.host, port: spec.port, ...sourceFor(spec.host) });
     let settled = false;
     const done = (r: ProbeResult) => { if (!settled) { settled = true; clearTimeout(timer); socket.destroy(); resolve(r); } };
     const timer = deadline(spec.timeoutMs, start, done);

@@ -1,6 +1,7 @@
 // What a monitor type is (its settings schema and its probe), and what every probe shares: the
 // result, the deadline that tells a slow origin from a stalled prober, the error wording.
 
+import { isIP } from "node:net";
 import type { z } from "zod";
 
 /** Where one origin is probed: built by the prober's target list, one per (monitor, origin). */
@@ -115,4 +116,21 @@ export function describeError(err: NodeJS.ErrnoException): string {
 export function excerpt(text: string, max = 60): string {
   const clean = text.replace(/[^\x20-\x7e]+/g, " ").trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * Where probes leave from (gslb serve --probe-source): one address per family, null: the OS
+ * chooses. Set once in the prober's process, before any probe; a host name connects over the
+ * family that has a source (IPv4 first).
+ */
+export const probeSource: { v4: string | null; v6: string | null } = { v4: null, v6: null };
+
+/** Socket options that bind a probe to the source address for `host` (nothing when none is set). */
+export function sourceFor(host: string): { localAddress?: string; family?: 4 | 6 } {
+  const family = isIP(host);
+  if (family === 4) return probeSource.v4 === null ? {} : { localAddress: probeSource.v4 };
+  if (family === 6) return probeSource.v6 === null ? {} : { localAddress: probeSource.v6 };
+  if (probeSource.v4 !== null) return { localAddress: probeSource.v4, family: 4 };
+  if (probeSource.v6 !== null) return { localAddress: probeSource.v6, family: 6 };
+  return {};
 }

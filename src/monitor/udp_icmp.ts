@@ -17,7 +17,7 @@
 import dgram from "node:dgram";
 import { baseSettings, ignore, monitorObject, requiredPort } from "./fields.js";
 import { echo, icmpOptions, lookupAddress } from "./icmp_ping.js";
-import { deadline, describeError, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
+import { deadline, describeError, sourceFor, type BaseSettings, type BaseSpec, type MonitorType, type ProbeResult } from "./types.js";
 
 export type UdpIcmpSettings = BaseSettings<"udp_icmp"> & { readonly port: number };
 export type UdpIcmpSpec = BaseSpec<"udp_icmp">;
@@ -57,9 +57,13 @@ export function udpOnce(spec: UdpIcmpSpec, address: string, family: 4 | 6, echoR
     const timer = deadline(spec.timeoutMs, start, done, () => ({ ok: true, rttMs: echoRttMs, reason: `no ICMP port unreachable within ${spec.timeoutMs} ms` }));
     socket.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, rttMs: null, reason: err.code === "ECONNREFUSED" ? "ICMP port unreachable" : describeError(err) }));
     socket.on("message", () => done({ ok: true, rttMs: performance.now() - sentAt, reason: "UDP reply" }));
-    socket.connect(spec.port, address, () => {
+    const send = () => socket.connect(spec.port, address, () => {
       sentAt = performance.now();
       socket.send(PAYLOAD, (err) => { if (err) done({ ok: false, rttMs: null, reason: describeError(err) }); });
     });
+    // From --probe-source, when one is set for this family.
+    const source = sourceFor(address).localAddress;
+    if (source === undefined) send();
+    else socket.bind({ address: source, port: 0 }, send);
   });
 }

@@ -67,9 +67,10 @@ export class ProberThread {
   /**
    * `cpus`: a CPU list (as taskset takes it, "1" or "2-3,6") the prober is confined to, so that
    * on a machine with cores to spare the DNS server can have its own (taskset -c 0 gslb serve).
+   * `probeSource`: the addresses probes leave from (gslb serve --probe-source), one per family.
    */
-  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string) {
-    const node = [process.execPath, fileURLToPath(WORKER), String(concurrency)];
+  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string, probeSource: readonly string[] = []) {
+    const node = [process.execPath, fileURLToPath(WORKER), String(concurrency), ...probeSource];
     // taskset and chrt each set their attribute and exec the next: the prober keeps one pid.
     this.command = [...(cpus !== undefined ? ["taskset", "-c", cpus] : []), ...(HAS_CHRT ? ["chrt", "--idle", "0"] : []), ...node];
     this.start();

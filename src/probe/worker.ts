@@ -2,6 +2,8 @@
 // probing cannot delay an answer. Targets come in; origin states and RTT averages go out, sized by
 // what changed (channel.ts has the messages).
 
+import { isIP } from "node:net";
+import { probeSource } from "../monitor/types.js";
 import { Prober, type Target } from "./scheduler.js";
 import { ewma, poolLayout, type PoolLayout } from "./rtt.js";
 import { DURATION_BUCKETS, STATE_CODES, type FromWorker, type ToWorker } from "./channel.js";
@@ -69,8 +71,13 @@ function stats(id: number): FromWorker {
   return { kind: "stats", id, generation, ...m, durations: [...durations].map(([type, d]) => [type, d.slice()]) };
 }
 
-// The cap on probes in flight comes as the process's only argument.
+// The cap on probes in flight comes as the process's first argument; the addresses probes leave
+// from (--probe-source), if any, as the next ones.
 const concurrency = Number(process.argv[2]) || undefined;
+for (const a of process.argv.slice(3)) {
+  if (isIP(a) === 4) probeSource.v4 = a;
+  else if (isIP(a) === 6) probeSource.v6 = a;
+}
 
 const prober = new Prober({
   onResult: (t, r, _state, ms) => {

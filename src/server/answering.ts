@@ -3,6 +3,7 @@
 // `--workers 1`, or each answering worker (worker.ts).
 
 import os from "node:os";
+import { setPop, setRegionalRtt } from "../balancing/site.js";
 import type { DirLoad } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
 import { CookieJar } from "../query/cookie.js";
@@ -39,6 +40,10 @@ export interface AnsweringOptions {
   readonly rrl?: Partial<RrlOptions>;
   /** Count every query for the status API's metrics (query/counters.ts; default false). */
   readonly metrics?: boolean;
+  /** This instance's point of presence (gslb serve --pop): pop_pools steer by it. */
+  readonly pop?: string | null;
+  /** Pools' RTT is known per client region (gslb serve --etcd): dynamic_latency reads the client's region. */
+  readonly regionalRtt?: boolean;
 }
 
 export interface AnswerStats {
@@ -74,6 +79,8 @@ const LIMIT_LOG_EVERY_MS = 10_000;
 /** `shared`: listen on sockets shared with other answering processes (cluster workers). */
 export async function startAnswering(options: AnsweringOptions, log: Logger, initial: DirLoad, health: HealthTable, shared = false): Promise<Answering> {
   const hostname = os.hostname();
+  setPop(options.pop);
+  setRegionalRtt(options.regionalRtt ?? false);
   let load = initial;
   // GeoIP only when some zone has load balancers.
   const hasBalancers = () => [...load.balancing.values()].some((b) => b.balancers.size > 0);

@@ -102,6 +102,8 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
       tcp, packetCache: options.packetCache, answerCache: options.answerCache, geoipMmdb: options.geoipMmdb, metrics: status.counting,
       // One cookie secret for all: a cookie one worker gave must be valid at every other.
       cookieSecret: options.cookieSecret ?? cookieSecret,
+      pop: options.peers?.pop ?? null,
+      regionalRtt: options.peers?.etcd != null,
       rrl: options.rrl?.rate !== undefined ? { ...options.rrl, rate: options.rrl.rate === 0 ? 0 : split(options.rrl.rate)! } : options.rrl,
     },
     version,

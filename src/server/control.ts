@@ -6,14 +6,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { isZoneFileName, loadZoneDir, type DirLoad } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
-import { HealthTable } from "../health/table.js";
-import { OverrideManager } from "../health/overrides.js";
+import { HealthTable, type OverrideState } from "../health/table.js";
+import { OverrideManager, parseOverrides } from "../health/overrides.js";
 import { ProberThread } from "../probe/thread.js";
 import { buildTargets, firstRoundDeadlineMs } from "../probe/targets.js";
 import type { ConfigError } from "../problems/problems.js";
 import type { StatusHub } from "../status/hub.js";
 import { Notifier, type ServerWebhook } from "../notify/notifier.js";
 import type { DeliveryOptions } from "../notify/webhook.js";
+import { VotedHealth } from "../peers/health.js";
+import { setPop, setRegionalRtt } from "../balancing/site.js";
+import { EtcdPeers, type EtcdOptions, type OverrideEntry } from "../peers/etcd.js";
+import { zoneSummaries } from "../peers/zones.js";
+import type { RegionCode } from "../locate/regions.js";
 
 export interface ControlOptions {
   readonly zonesDir: string;
@@ -30,6 +35,20 @@ export interface ControlOptions {
   readonly webhooks?: readonly ServerWebhook[];
   /** Webhook delivery: tries, backoff, timeout, queue (tests shorten them). */
   readonly webhookDelivery?: DeliveryOptions;
+  /** Addresses probes leave from (gslb serve --probe-source), one per family. */
+  readonly probeSource?: readonly string[];
+  /** This instance among several (gslb serve --instance, --region, --pop, --etcd). */
+  readonly peers?: PeersOptions;
+}
+
+/** This instance's name and place, and the etcd cluster its instances vote through (none: alone, as before). */
+export interface PeersOptions {
+  readonly instance: string;
+  readonly region: RegionCode | null;
+  readonly pop: string | null;
+  readonly etcd: EtcdOptions | null;
+  /** gslb's version, in the instance record. */
+  readonly version: string;
 }
 
 export interface Control {
@@ -44,6 +63,8 @@ export interface Control {
   reloadOverrides(): readonly ConfigError[];
   /** The webhooks' side (null without a status hub). */
   readonly notifier: Notifier | null;
+  /** The other instances (gslb serve --etcd); null: this instance is alone. */
+  readonly peers: { readonly etcd: EtcdPeers; readonly voted: VotedHealth } | null;
   close(): Promise<void>;
 }
 
@@ -63,8 +84,22 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   // Webhooks hear of the status side's state changes (so, in this process only: each once).
   const notifier = status === undefined ? null : new Notifier(status.events, { webhooks: options.webhooks ?? [], zonesDir: options.zonesDir, logger: log, delivery: options.webhookDelivery });
   notifier?.configure(current.balancing);
-  // Operator overrides beside the zones, reloaded with them (the status API is told when the set in force changes).
-  const overrides = new OverrideManager({ setOverrides: (active) => { health.setOverrides(active); status?.overridesChanged(); } });
+  // Operator overrides: the file beside the zones (reloaded with them), and with --etcd those written
+  // through any instance's API; on the same pool or origin, this instance's file wins.
+  let fileActive: ReadonlyMap<string, OverrideState> = new Map(), etcdActive: ReadonlyMap<string, OverrideState> = new Map();
+  const applyOverrides = () => { health.setOverrides(new Map([...etcdActive, ...fileActive])); status?.overridesChanged(); };
+  const overrides = new OverrideManager({ setOverrides: (active) => { fileActive = active; applyOverrides(); } });
+  const etcdOverrides = new OverrideManager({ setOverrides: (active) => { etcdActive = active; applyOverrides(); } });
+  let etcdEntries: readonly OverrideEntry[] = [];
+  const loadEtcdOverrides = () => {
+    // Each entry on its own: one that a reload made stale (its pool went) does not hold the others back.
+    const good = etcdEntries.filter((e) => {
+      const { errors } = parseOverrides("etcd", JSON.stringify({ overrides: [e] }), current.balancing);
+      for (const err of errors) log.warn({ entry: e, path: err.path }, `etcd override ignored: ${err.path}: ${err.message}`);
+      return errors.length === 0;
+    });
+    etcdOverrides.loadText("etcd", JSON.stringify({ overrides: good }), current.balancing);
+  };
   const overridesFile = path.join(options.zonesDir, OVERRIDES_FILE);
   /** The file's errors, and whether the file in force changed (new, edited, removed): each is a line of its own. */
   const loadOverrides = (): { errors: readonly ConfigError[]; changed: boolean } => {
@@ -84,10 +119,26 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
   };
   status?.loaded(current, loadOverrides().errors, false);
 
+  // Several instances: the prober's verdicts are this instance's vote; the table gets the outcome.
+  const me = options.peers;
+  // What steering here (explain, the status page) reads as the answering processes do.
+  setPop(me?.pop);
+  setRegionalRtt(me?.etcd != null);
+  const voted = me?.etcd != null ? new VotedHealth(health, me.instance, me.region, {
+    ownChanged: (id) => etcd?.ownChanged(id),
+    votedChanged: (keys, reason) => {
+      status?.transition(keys, reason);
+      log.info({ origins: keys, reason }, "voted health changed");
+    },
+  }) : null;
+  const etcd = me?.etcd != null && voted !== null ? new EtcdPeers(me.etcd, { instance: me.instance, region: me.region, pop: me.pop, version: me.version }, voted, log,
+    (entries) => { etcdEntries = entries; loadEtcdOverrides(); }) : null;
+
   // Monitors: results go one way, prober → health table → steering. First round before the
   // sockets open (bounded by the largest timeout), so the first answers are already informed.
-  const prober = new ProberThread(health, {
+  const prober = new ProberThread(voted ?? health, {
     onTransition: (target, t) => {
+      voted?.noteReason(target, t.reason);
       status?.transition(target.subscribers.map((s) => `${s.pool}/${s.origin}`), t.reason);
       log.info({
         target: `${target.spec.type}://${target.spec.host}:${target.spec.port}${"path" in target.spec ? target.spec.path : ""}`,
@@ -99,9 +150,12 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     onError: (err) => log.error({ err }, "prober process failed"),
     onExited: (e) => log.warn(e, `prober process exited (${e.signal ?? `code ${e.code}`}): restarting it in ${e.restartInMs / 1000} s; origins keep their states meanwhile`),
     onRestarted: (pid) => log.info({ pid }, "prober restarted"),
-  }, options.probeConcurrency, options.proberCpus);
+  }, options.probeConcurrency, options.proberCpus, options.probeSource);
   if (status !== undefined) status.prober = prober;
   const targets = options.monitors !== false ? buildTargets(current.balancing.values(), health) : [];
+  voted?.setTargets(targets, current.balancing);
+  etcd?.setZones(zoneSummaries(current));
+  etcd?.start();
   const firstRound = { targets, done: targets.length === 0 };
   if (status !== undefined) status.firstRound = firstRound;
   if (options.monitors !== false) prober.update(targets);
@@ -111,13 +165,22 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     firstRound.done = true;
     log.info({ targets: targets.length, ms: Date.now() - started }, "first round of health checks done");
   }
+  // The first answers already voted when etcd answers at once; it never holds the start for long.
+  if (etcd !== null) await etcd.ready(2000);
 
   const reload = (): DirLoad => {
     const before = current;
     current = loadAndReport(options.zonesDir, current, log);
     health.bind(current.balancing.values());
     onLoad(current);
-    if (options.monitors !== false) prober.update(buildTargets(current.balancing.values(), health));
+    if (options.monitors !== false) {
+      const next = buildTargets(current.balancing.values(), health);
+      voted?.setTargets(next, current.balancing);
+      prober.update(next);
+      etcd?.targetsChanged();
+    }
+    etcd?.setZones(zoneSummaries(current));
+    if (etcd !== null) loadEtcdOverrides();
     const { errors, changed } = loadOverrides();
     notifier?.configure(current.balancing);
     status?.loaded(current, errors, true);
@@ -158,10 +221,14 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
       return errors;
     },
     notifier,
+    peers: etcd !== null && voted !== null ? { etcd, voted } : null,
     close: async () => {
       notifier?.stop();
       await prober.stop();
+      await etcd?.close();
+      voted?.stop();
       overrides.stop();
+      etcdOverrides.stop();
       if (timer !== null) clearTimeout(timer);
       watcher?.close();
     },

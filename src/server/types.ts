@@ -13,6 +13,7 @@ import type { AnswerStats } from "./answering.js";
 import type { StatusHub } from "../status/hub.js";
 import type { ServerWebhook } from "../notify/notifier.js";
 import type { DeliveryOptions } from "../notify/webhook.js";
+import type { PeersOptions } from "./control.js";
 
 export interface ServerOptions {
   readonly zonesDir: string;
@@ -64,6 +65,10 @@ export interface ServerOptions {
   readonly webhooks?: readonly ServerWebhook[];
   /** Webhook delivery: tries, backoff, per-request timeout, queue bound (defaults: src/notify/webhook.ts). */
   readonly webhookDelivery?: DeliveryOptions;
+  /** Addresses health probes leave from, one per family (--probe-source). */
+  readonly probeSource?: readonly string[];
+  /** This instance among several: name, region, pop, and the etcd cluster they vote through (src/peers/). */
+  readonly peers?: PeersOptions;
 }
 
 export interface RunningServer {

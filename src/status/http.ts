@@ -14,7 +14,8 @@ import { parseIPv4, parseIPv6 } from "../wire/ip.js";
 import { formatListen, type ListenAddress } from "../transport/types.js";
 import type { StatusHub } from "./hub.js";
 import { createMetrics } from "./metrics.js";
-import { deleteOverride, putOverride, readEntries, type Outcome, type OverrideTarget } from "./overrides.js";
+import { deleteOverride, putOverride, readEntries, writeEtcdOverride, type Outcome, type OverrideTarget } from "./overrides.js";
+import { clusterStatus } from "./cluster.js";
 import { statusPage } from "./page.js";
 import { statusSnapshot } from "./snapshot.js";
 
@@ -56,7 +57,13 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
     "/readyz": {
       GET: async () => {
         const r = hub.readiness();
-        return json(r.ready ? 200 : 503, { ready: r.ready, waiting: r.waiting, health_checks: r.healthChecks, since: new Date(hub.startedAt).toISOString() });
+        const peers = hub.control?.peers?.etcd;
+        const etcd = peers?.status;
+        // Degraded (etcd unreachable) is still ready: the instance answers, from its own verdicts.
+        return json(r.ready ? 200 : 503, {
+          ready: r.ready, waiting: r.waiting, health_checks: r.healthChecks, since: new Date(hub.startedAt).toISOString(),
+          ...(etcd !== undefined ? { etcd: { state: etcd.state, degraded: peers!.degraded, since: new Date(etcd.since).toISOString(), last_error: etcd.lastError } } : {}),
+        });
       },
     },
     "/metrics": { GET: async () => ({ text: await metrics.render(), contentType: metrics.contentType }) },
@@ -68,6 +75,7 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
       },
     },
     [`${API}/pools`]: { GET: async () => pools(hub) },
+    [`${API}/cluster`]: { GET: async () => cluster(hub) },
     [`${API}/events`]: {
       GET: async (_req, url) => {
         const since = intParam(url, "since", 0);
@@ -86,6 +94,7 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
           file: control.overridesFile, writable: tokenDigest !== null,
           ...("error" in read ? { entries: null, file_error: read.error } : { entries: read.entries }),
           active: Object.fromEntries(control.health.overrides()), errors: hub.overrideErrors,
+          ...(control.peers != null ? { etcd: { entries: [...control.peers.etcd.overrideEntries().values()], prefix: `${control.peers.etcd.status.prefix}overrides/` }, writes_go_to: "etcd" } : {}),
         });
       },
     },
@@ -120,6 +129,19 @@ export async function startStatusServer(hub: StatusHub, options: StatusServerOpt
     if (control === null) return notReady();
     const target: OverrideTarget = { zone: segments[0]!, pool: segments[1]!, origin: segments[2] ?? null };
     const balancing = control.current().balancing;
+    // With --etcd, writes go to etcd: every instance applies them (this one too, through its watch).
+    const peers = control.peers;
+    if (peers != null) {
+      let body: unknown = undefined;
+      if (req.method === "PUT") {
+        body = await readBody(req);
+        if (typeof body === "object" && body !== null && "tooLarge" in body) return json(413, { error: `body over ${MAX_BODY} bytes` });
+        if (typeof body === "object" && body !== null && "invalid" in body) return json(400, { error: `body: invalid JSON: ${(body as { invalid: string }).invalid}` });
+      }
+      const outcome = await writeEtcdOverride(peers.etcd, balancing, target, req.method === "PUT" ? body : null);
+      if (outcome.status === 200) log.info({ method: req.method, zone: target.zone, pool: target.pool, origin: target.origin, client: req.socket.remoteAddress, layer: "etcd", ...outcome.body }, "override written to etcd through the status API");
+      return outcome;
+    }
     let outcome: Outcome;
     if (req.method === "PUT") {
       const body = await readBody(req);
@@ -294,6 +316,7 @@ async function pools(hub: StatusHub): Promise<Outcome> {
         zone, pool: pool.name, enabled: pool.enabled, monitor: pool.monitor, minimum_origins: pool.minimumOrigins,
         state: p.state, forced: p.forced, healthy: p.healthy, origins_up: p.originsUp, override: p.override, since: iso(p.since),
         rtt_ms: rtt,
+        ...(control.peers != null ? { rtt_ms_by_region: control.health.poolRegionalRtt(pool.key) } : {}),
         origins: pool.origins.map((o) => {
           const s = tracker.originStatus(b, pool, o);
           const last = hub.probes.lastOf(o.key);
@@ -302,10 +325,27 @@ async function pools(hub: StatusHub): Promise<Outcome> {
             state: s.state, forced: s.forced, monitor_state: s.monitor, counts_as_up: s.countsAsUp, override: s.override, since: iso(s.since),
             last_probe: last === undefined ? null : { ok: last.ok, reason: last.reason, at: iso(last.at), duration_ms: Math.round(last.durationMs * 100) / 100 },
             rtt_ms: control.health.originRtt(pool.key, o.name),
+            ...(control.peers != null ? { vote: voteOf(control.peers.voted, control.health, o.key) } : {}),
           };
         }),
       });
     }
   }
   return json(200, { pools: out, probes_fresh: fresh || hub.prober === null, unknown_health: control.health.unknownPolicy });
+}
+
+/** An origin's verdicts, each instance's, beside the vote (gslb serve --etcd). */
+function voteOf(voted: NonNullable<NonNullable<StatusHub["control"]>["peers"]>["voted"], health: NonNullable<StatusHub["control"]>["health"], originKey: string) {
+  const v = voted.verdictsOf(originKey, health.slotOf(originKey));
+  if (v === null) return null;
+  return {
+    state: v.outcome.state, basis: v.basis, counted: v.outcome.counted, down: v.outcome.down, regions: v.outcome.regions, regions_down: v.outcome.regionsDown,
+    verdicts: v.verdicts.map((x) => ({ instance: x.instance, region: x.region, state: x.state, reason: x.reason, rtt_ms: x.rttMs, counted: x.counted })),
+  };
+}
+
+function cluster(hub: StatusHub): Outcome {
+  const control = hub.control;
+  if (control === null) return notReady();
+  return json(200, clusterStatus(control.peers?.etcd ?? null) as unknown as Record<string, unknown>);
 }

@@ -14,6 +14,8 @@ import type { CounterTotals } from "../query/counters.js";
 import type { RrlStats } from "../query/rrl.js";
 import type { TcpStats } from "../transport/tcp.js";
 import type { ZoneSet } from "../zone/zoneset.js";
+import type { EtcdPeers } from "../peers/etcd.js";
+import type { VotedHealth } from "../peers/health.js";
 import { EventLog } from "./events.js";
 import { HealthTracker, type StateChange } from "./health.js";
 import { ProbeFigures } from "./probes.js";
@@ -26,6 +28,8 @@ export interface ControlView {
   /** Read the overrides file again now (after a write); its problems, none when it was applied. */
   reloadOverrides(): readonly ConfigError[];
   readonly health: HealthTable;
+  /** The other instances (gslb serve --etcd); null or absent: this instance is alone. */
+  readonly peers?: { readonly etcd: EtcdPeers; readonly voted: VotedHealth } | null;
 }
 
 /** The prober, as the status API needs it (probe/thread.ts). */

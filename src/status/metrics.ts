@@ -107,6 +107,21 @@ export function createMetrics(hub: StatusHub, version: string): Metrics {
   gauge("gslb_config_last_reload_successful", "1 when the last load of the zones directory had no problem", [], (m) => m.set(hub.lastLoadOk ? 1 : 0));
   gauge("gslb_config_last_reload_timestamp_seconds", "When the zones directory was last loaded", [], (m) => m.set(hub.lastLoadAt / 1000));
 
+  // ---------------------------------------------------------------- several instances (--etcd)
+  const etcd = () => hub.control?.peers?.etcd ?? null;
+  gauge("gslb_etcd_degraded", "1 while this instance answers from its own health checks because etcd is unreachable (or not reached yet); 0 while it votes; absent without --etcd", [], (m) => {
+    const e = etcd();
+    if (e !== null) m.set(e.degraded ? 1 : 0);
+  });
+  gauge("gslb_etcd_instances", "Instances voting through etcd now, this one included (--etcd)", [], (m) => {
+    const e = etcd();
+    if (e !== null) m.set(e.peers().filter((p) => !p.gone).length);
+  });
+  counter("gslb_etcd_writes_total", "Keys this instance wrote to or deleted from etcd since start (verdicts, its record, overrides)", [], (m) => {
+    const e = etcd();
+    if (e !== null) m.inc(e.writes);
+  });
+
   // ---------------------------------------------------------------- TCP
   counter("gslb_tcp_connections_total", "TCP connections accepted", [], (m) => m.inc(scrape.answering?.tcp.accepted ?? 0));
   gauge("gslb_tcp_connections", "TCP connections open now", [], (m) => m.set(scrape.answering?.tcp.connections ?? 0));

@@ -58,10 +58,8 @@ export function checkTarget(t: OverrideTarget, balancing: ReadonlyMap<string, Ba
   return null;
 }
 
-/** PUT: the body (state, until, schedule, duration, comment) becomes the target's only entry. */
-export function putOverride(file: string, balancing: ReadonlyMap<string, Balancing>, t: OverrideTarget, body: unknown): Outcome {
-  const missing = checkTarget(t, balancing);
-  if (missing !== null) return missing;
+/** A PUT's body as an entry for the target, or why not (400). */
+function entryFrom(t: OverrideTarget, body: unknown): Entry | Outcome {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return bad([{ path: "$", message: 'expected a JSON object such as {"state": "drain"}' }]);
   const problems: { path: string; message: string }[] = [];
   for (const k of Object.keys(body)) {
@@ -70,15 +68,46 @@ export function putOverride(file: string, balancing: ReadonlyMap<string, Balanci
   }
   if (!("state" in body)) problems.push({ path: "state", message: "required: up, down or drain" });
   if (problems.length > 0) return bad(problems);
+  return { zone: normalZone(t.zone), pool: t.pool, ...(t.origin !== null ? { origin: t.origin } : {}), ...body };
+}
+
+const isOutcome = (x: Entry | Outcome): x is Outcome => typeof x.status === "number" && typeof x.body === "object";
+
+/** PUT: the body (state, until, schedule, duration, comment) becomes the target's only entry. */
+export function putOverride(file: string, balancing: ReadonlyMap<string, Balancing>, t: OverrideTarget, body: unknown): Outcome {
+  const missing = checkTarget(t, balancing);
+  if (missing !== null) return missing;
+  const entry = entryFrom(t, body);
+  if (isOutcome(entry)) return entry;
   const read = readEntries(file);
   if ("error" in read) return conflict([read.error]);
-  const entry: Entry = { zone: normalZone(t.zone), pool: t.pool, ...(t.origin !== null ? { origin: t.origin } : {}), ...body };
   const kept = read.entries.filter((e) => !sameTarget(e, t));
   const next = [...kept, entry];
   const checked = check(file, next, balancing, kept.length);
   if (checked !== null) return checked;
   writeAtomically(file, next);
   return { status: 200, body: { override: entry, replaced: read.entries.length - kept.length } };
+}
+
+/** The etcd layer (gslb serve --etcd): one key per pool or origin, checked as the file's entries are; PUT (body) or DELETE (null). */
+export async function writeEtcdOverride(etcd: { putOverride(key: string, entry: Entry): Promise<void>; deleteOverride(key: string): Promise<boolean> }, balancing: ReadonlyMap<string, Balancing>, t: OverrideTarget, body: unknown): Promise<Outcome> {
+  const missing = checkTarget(t, balancing);
+  if (missing !== null) return missing;
+  const key = [normalZone(t.zone), t.pool, ...(t.origin !== null ? [t.origin] : [])].join("/");
+  try {
+    if (body === null) {
+      if (!(await etcd.deleteOverride(key))) return notFound(`no override on ${describe(t)} in etcd`);
+      return { status: 200, body: { removed: 1, layer: "etcd" } };
+    }
+    const entry = entryFrom(t, body);
+    if (isOutcome(entry)) return entry;
+    const checked = check("etcd", [entry], balancing, 0);
+    if (checked !== null) return checked;
+    await etcd.putOverride(key, entry);
+    return { status: 200, body: { override: entry, layer: "etcd" } };
+  } catch (err) {
+    return { status: 503, body: { error: `etcd did not take the write: ${(err as Error).message}; nothing changed (retry, or write _overrides.json on each instance)` } };
+  }
 }
 
 /** DELETE: every entry for the target goes. */

@@ -9,26 +9,12 @@ import type { Balancing, HealthView, LoadBalancer } from "../balancing/model.js"
 import { policyOf } from "../balancing/policies/index.js";
 import { steer } from "../balancing/steer.js";
 import { FixedLocator, regionPlace } from "../locate/locate.js";
-import { REGION_CODES, regionName, type RegionCode } from "../locate/regions.js";
+import { REGION_CODES, REGION_POINTS, regionName, type RegionCode } from "../locate/regions.js";
+// Kept importable from here (it moved to locate/regions.ts: the vote's nearest region reads it too).
+export { REGION_POINTS };
 import type { StateChange, StateName } from "./health.js";
 import type { StatusHub } from "./hub.js";
 
-/** A representative point of each region (a large city in it): where proximity places its client. */
-export const REGION_POINTS: Readonly<Record<RegionCode, { readonly city: string; readonly latitude: number; readonly longitude: number }>> = {
-  WNAM: { city: "San Francisco", latitude: 37.77, longitude: -122.42 },
-  ENAM: { city: "New York", latitude: 40.71, longitude: -74.01 },
-  WEU: { city: "Frankfurt", latitude: 50.11, longitude: 8.68 },
-  EEU: { city: "Warsaw", latitude: 52.23, longitude: 21.01 },
-  NSAM: { city: "Bogotá", latitude: 4.71, longitude: -74.07 },
-  SSAM: { city: "São Paulo", latitude: -23.55, longitude: -46.63 },
-  OC: { city: "Sydney", latitude: -33.87, longitude: 151.21 },
-  ME: { city: "Dubai", latitude: 25.2, longitude: 55.27 },
-  NAF: { city: "Cairo", latitude: 30.04, longitude: 31.24 },
-  SAF: { city: "Johannesburg", latitude: -26.2, longitude: 28.05 },
-  SAS: { city: "Mumbai", latitude: 19.08, longitude: 72.88 },
-  SEAS: { city: "Singapore", latitude: 1.35, longitude: 103.82 },
-  NEAS: { city: "Tokyo", latitude: 35.68, longitude: 139.69 },
-};
 
 /** The resolver address steering sees for a region's client (TEST-NET-1: rules on ip.src see no real network). */
 export const REGION_CLIENT = "192.0.2.1";

@@ -43,6 +43,6 @@ export function childZone(): Record<string, any> {
 }
 
 /** The sample zone with a test's own monitors, pools and load balancers in place of its load balancing. */
-export function balancedZone(balancing: { monitors?: object; pools: object; load_balancers: object }): Record<string, any> {
+export function balancedZone(balancing: { monitors?: object; pools: object; load_balancers: object; networks?: object }): Record<string, any> {
   return Object.assign(sampleZone(), { monitors: {}, networks: {} }, balancing);
 }

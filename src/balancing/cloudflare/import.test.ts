@@ -162,12 +162,10 @@ describe("import: fields", () => {
       "load_balancers.www.proxied: true: dropped: gslb answers DNS only, so this load balancer answers with its origins' addresses (as proxied: false)",
       "load_balancers.www.session_affinity: kept; no effect in DNS-only mode",
       "load_balancers.www.session_affinity_ttl: kept; no effect in DNS-only mode",
-      "load_balancers.www.pop_pools: kept; no effect: gslb has no Cloudflare data centers to steer by",
       "load_balancers.www.pool_sets: kept; no effect: gslb has no pool sets (write them as rules)",
       'load_balancers.www.pool_sets[0].overrides.pools[0]: id p2 → "eu-west"',
       "load_balancers.www.networks: kept; no effect: Cloudflare's network selection",
       "load_balancers.www.surprise: 1: not a field gslb knows: dropped",
-      "pools.us-east.check_regions: kept; no effect: gslb probes from where it runs",
       "pools.us-east.monitor_group: kept; no effect: gslb has no monitor groups (attach one monitor with monitor)",
       "pools.us-east.origins[0].flatten_cname: kept; no effect: gslb answers a host-name origin with a CNAME (as flatten_cname: false)",
       "pools.us-east.origins[0].port: kept; no effect: a DNS answer carries no port (the monitor's port is probed)",
@@ -177,6 +175,10 @@ describe("import: fields", () => {
     ]) expect(l).toContain(expected);
     // A "not set" value asks for nothing: no line (adaptive_routing false, load_shedding 0).
     expect(l.filter((x) => x.includes("adaptive_routing") || x.includes("load_shedding"))).toEqual([]);
+    // check_regions means something here (gslb serve --etcd --region): kept without a note.
+    expect(l.filter((x) => x.includes("check_regions"))).toEqual([]);
+    // pop_pools steer by gslb serve --pop: kept without a note, its ids resolved.
+    expect(l.filter((x) => x.includes("pop_pools") && !x.includes("→"))).toEqual([]);
     expect(r.load_balancers.www).not.toHaveProperty("proxied");
     expect(r.load_balancers.www).not.toHaveProperty("surprise");
     expect(r.load_balancers.www).toMatchObject({

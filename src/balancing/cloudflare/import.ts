@@ -229,7 +229,8 @@ const POOL_FIELDS: Record<string, Rule> = {
   notification_email: { inert: "no effect: gslb sends no e-mail (its webhooks are told of state changes: notifications.webhooks, gslb serve --webhook)" },
   // Applied to gslb's webhooks (src/notify/), with Cloudflare's meaning.
   notification_filter: "keep",
-  check_regions: { inert: "no effect: gslb probes from where it runs" },
+  // With several instances (gslb serve --etcd --region), only those regions vote.
+  check_regions: "keep",
   load_shedding: { inert: "no effect: gslb does not shed load" },
   monitor_group: { inert: "no effect: gslb has no monitor groups (attach one monitor with monitor)" },
   health_sources: { inert: "no effect: gslb keeps one health state per origin" },
@@ -516,11 +517,8 @@ export function importCloudflare(docs: readonly InputDocument[], options: Import
     switch (field) {
       case "default_pools": out[field] = poolList(value, at); return true;
       case "fallback_pool": out[field] = resolve("pool", value, at); return true;
-      case "region_pools": case "country_pools": out[field] = poolMap(value, at); return true;
-      case "pop_pools":
-        out[field] = poolMap(value, at);
-        if (!inert(value)) note(at, "kept; no effect: gslb has no Cloudflare data centers to steer by", "kept");
-        return true;
+      // pop_pools: by the answering instance's gslb serve --pop.
+      case "region_pools": case "country_pools": case "pop_pools": out[field] = poolMap(value, at); return true;
       case "random_steering": out[field] = randomSteering(value, at); return true;
     }
     return false;

@@ -4,6 +4,7 @@ import { applyRules } from "../rules.js";
 import { policyOf } from "./index.js";
 import { codeId, NOWHERE, type Location } from "../../locate/locate.js";
 import { geo, geoMapped } from "./geo.js";
+import { setPop } from "../site.js";
 
 describe("geo", () => {
   const b = sample();
@@ -35,6 +36,28 @@ describe("geo", () => {
     expect(policyOf(lb)).toBe("off");
     expect(policyOf(ruled.settings)).toBe("geo");
     expect(decide(b, { lb: { ...lb, ...ruled.settings }, client }).pool!.name).toBe("eu");
+  });
+  it("pop_pools by this instance's --pop come first: pop, then country, then region, then default (Cloudflare's precedence)", () => {
+    const b = sample({ pop_pools: { lhr: ["ap-ne"], FRA: ["us-east"] } });
+    const ie = clientAt({ country: "IE", region: "WEU" });
+    try {
+      setPop("LHR");
+      expect(decide(b, { client: ie })).toMatchObject({ pool: { name: "ap-ne" }, reason: "first healthy pool of pop_pools[LHR]" });
+      // Its pools down: the fallback pool, as for a country's or a region's list.
+      expect(decide(b, { client: ie, states: { "ap-ne/apn1": "down" } })).toMatchObject({ pool: { name: "backup" }, fallback: true });
+      // A pop without a mapping: the client's country, region, default pools as before.
+      setPop("AMS");
+      expect(decide(b, { client: ie }).reason).toBe("first healthy pool of country_pools[IE]");
+      setPop(null);
+      expect(decide(b, { client: ie }).reason).toBe("first healthy pool of country_pools[IE]");
+      // "" with pop_pools alone is geo, and reads no client location.
+      const only = sample({ steering_policy: "", region_pools: {}, country_pools: {}, pop_pools: { LHR: ["eu-west"] } });
+      expect(policyOf(lbOf(only))).toBe("geo");
+      setPop("lhr");
+      expect(decide(only, { client: clientAt({ country: "JP", region: "NEAS" }) })).toMatchObject({ pool: { name: "eu-west" }, usedLocation: false });
+    } finally {
+      setPop(null);
+    }
   });
   it("classes clients by the table of mapped codes exactly as by the maps, one table per set of codes", () => {
     const lb = lbOf(sample());

@@ -1,5 +1,6 @@
-// geo: the pools mapped to the client's country (country_pools), else to its region
-// (region_pools), else default_pools: only the most specific mapping that exists is walked, in
+// geo: the pools mapped to the answering instance's point of presence (pop_pools, gslb serve
+// --pop), else to the client's country (country_pools), else to its region (region_pools), else
+// default_pools: only the most specific mapping that exists is walked, in
 // failover order. When all its pools are down the fallback pool answers, not default_pools, as
 // Cloudflare does ("If all of the Pools in a specified region are unhealthy, then we will use the
 // fallback_pool"; default_pools serve locations with no mapping). See docs/decisions.md.
@@ -7,6 +8,7 @@
 import { codeId } from "../../locate/locate.js";
 import type { Client, SteeringBase } from "../pool.js";
 import type { Policy, PoolList } from "./policy.js";
+import { site } from "../site.js";
 
 /** Tables by content (sorted codes), and by the pair of maps they were made for. */
 const tables = new Map<string, Uint8Array>();
@@ -48,6 +50,10 @@ export const geo: Policy = {
     return l.bits;
   },
   lists(lb: SteeringBase, client: Client): readonly PoolList[] {
+    // The instance's pop is the same for every client: it comes first and reads no location.
+    const pop = site.pop;
+    const byPop = pop !== null && lb.popPools.size > 0 ? lb.popPools.get(pop) : undefined;
+    if (byPop !== undefined) return [{ label: `pop_pools[${pop}]`, names: byPop }];
     if (!geo.usesLocation(lb)) return [{ label: "default_pools", names: lb.defaultPools }];
     const { country, region } = client.location();
     const byCountry = country !== null ? lb.countryPools.get(country) : undefined;

@@ -25,7 +25,7 @@ export type PolicyName = keyof typeof POLICIES;
 export const POLICY_NAMES = Object.keys(POLICIES) as [PolicyName, ...PolicyName[]];
 
 /** The policy in force: Cloudflare's "" is geo when a region or country map is set, else off. */
-export function policyOf(s: { readonly policy: PolicyName | ""; readonly regionPools: ReadonlyMap<string, unknown>; readonly countryPools: ReadonlyMap<string, unknown> }): PolicyName {
+export function policyOf(s: { readonly policy: PolicyName | ""; readonly regionPools: ReadonlyMap<string, unknown>; readonly countryPools: ReadonlyMap<string, unknown>; readonly popPools?: ReadonlyMap<string, unknown> }): PolicyName {
   if (s.policy !== "") return s.policy;
-  return s.regionPools.size > 0 || s.countryPools.size > 0 ? "geo" : "off";
+  return s.regionPools.size > 0 || s.countryPools.size > 0 || (s.popPools?.size ?? 0) > 0 ? "geo" : "off";
 }
