@@ -72,15 +72,13 @@ export class HealthTable implements HealthSink, SlotResolver {
   /** By pool slot: the pool's RTT as measured from each client region (several instances only). */
   private readonly regionalRtts = new Map<number, Float64Array>();
   private readonly views = new WeakMap<Balancing, HealthView>();
-  /**
-   * Bumped whenever a state or an override changes (`version`), or an RTT average (`rttVersion`):
-   * answers reused across queries (query/answers.ts) are valid while these have not moved.
-   */
+  /** Bumped whenever a state or an override changes (the status side's sweep looks for anything it missed). */
   version = 0;
-  rttVersion = 0;
   /**
-   * The same, per zone (a key's first part; zoneOf gives its number): a change in one zone leaves
-   * the answers kept for every other zone valid. Read through the table: the arrays grow.
+   * Per zone (a key's first part; zoneOf gives its number), bumped when a state or an override
+   * changes, and when a pool's RTT average does: answers reused across queries (query/answers.ts)
+   * are valid while their zone's have not moved, so a change in one zone leaves the others' kept
+   * answers valid. Read through the table: the arrays grow.
    */
   zoneVersions = new Float64Array(64);
   zoneRttVersions = new Float64Array(64);
@@ -159,7 +157,6 @@ export class HealthTable implements HealthSink, SlotResolver {
   setPoolRtt(slot: number, ms: number): void {
     if (this.poolRtts[slot] === ms) return;
     this.poolRtts[slot] = ms;
-    this.rttVersion++;
     this.zoneRttVersions[this.slotZone[slot]!]!++;
     this.dirty?.add(slot);
   }
@@ -174,7 +171,6 @@ export class HealthTable implements HealthSink, SlotResolver {
       if (before !== undefined && before.every((v, i) => Object.is(v, byRegion[i]))) return;
       this.regionalRtts.set(slot, Float64Array.from(byRegion));
     }
-    this.rttVersion++;
     this.zoneRttVersions[this.slotZone[slot]!]!++;
     this.dirty?.add(slot);
   }
