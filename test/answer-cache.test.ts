@@ -14,6 +14,9 @@ function zone(ttl = 30): Record<string, any> {
   z.pools["ap-ne"] = { origins: [{ name: "apn1", address: "192.0.2.77" }, { name: "apn2", address: "2001:db8::77" }], latitude: 35.7, longitude: 139.7 };
   z.pools.many = { origins: [1, 2, 3, 4].map((i) => ({ name: `m${i}`, address: `192.0.2.${100 + i}` })) };
   z.pools.skew = { origins: [{ name: "light", address: "192.0.2.121", weight: 0.1 }, { name: "heavy", address: "192.0.2.122", weight: 0.9 }] };
+  // Eight origins of each family: answers of up to eight records (too long to keep inline) and
+  // more outcomes per draw than an entry's row holds.
+  z.pools.wide = { origins: [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [{ name: `w${i}`, address: `192.0.2.${130 + i}` }, { name: `w6${i}`, address: `2001:db8::${130 + i}` }]) };
   z.pools.hashed = { origins: [1, 2, 3, 4].map((i) => ({ name: `h${i}`, address: `192.0.2.${110 + i}` })), origin_steering: { policy: "hash" } };
   Object.assign(z.load_balancers, {
     prox: { default_pools: ["us-east", "eu-west", "ap-ne"], fallback_pool: "backup", steering_policy: "proximity", ttl },
@@ -22,6 +25,8 @@ function zone(ttl = 30): Record<string, any> {
     many: { default_pools: ["many"], fallback_pool: "backup", ttl },
     skew: { default_pools: ["skew"], fallback_pool: "backup", ttl },
     hash: { default_pools: ["hashed"], fallback_pool: "backup", ttl },
+    wide: { default_pools: ["wide"], fallback_pool: "backup", max_answers: 8, ttl },
+    wide2: { default_pools: ["wide"], fallback_pool: "backup", max_answers: 2, ttl },
     "*.wild": { default_pools: ["us-east", "eu-west"], fallback_pool: "backup", steering_policy: "geo", region_pools: { WEU: ["eu-west"] }, ttl },
     ruled: {
       default_pools: ["us-east"], fallback_pool: "backup", ttl,
@@ -40,7 +45,8 @@ const SUBNETS: [number, number, number[]][] = [
   [1, 16, [81, 2]], [1, 20, [133, 1, 0]], [1, 32, [81, 2, 69, 142]], [1, 0, []], [1, 24, [192, 168, 1]],
   [2, 48, [0x2a, 0x02, 0x0c, 0x7f, 0x00, 0x01]], [2, 56, [0x24, 0x0f, 0x00, 0x01, 0x02, 0x03, 0x04]], [2, 32, [0x20, 0x01, 0x0d, 0xb8]],
 ];
-const NAMES = ["www", "prox", "off", "rnd", "many", "skew", "hash", "a.wild", "b.wild", "ruled", "ns1", "nope"];
+/** The long one: a key longer than a shape's row holds inline. */
+const NAMES = ["www", "prox", "off", "rnd", "many", "skew", "hash", "a.wild", "b.wild", "ruled", "ns1", "nope", "wide", "wide2", `${"x".repeat(63)}.${"y".repeat(50)}.wild`];
 const TYPES = [1, 28, 16];
 
 function build(rand: () => number): Buffer {
@@ -103,6 +109,28 @@ describe("reused load-balanced answers", () => {
     expect(kept).toBeGreaterThan(20);
     expect(fresh.server.answerStats().reused).toBe(0);
   }, 60_000);
+
+  it("gives the same bytes at the tables' edges: thousands of shapes, long keys and replies, many classes and outcomes", async () => {
+    // Thousands of names (the shape table grows, rows move), each asked twice; then many outcomes
+    // of one draw (two of eight origins: 56), more than an entry's row lists.
+    const before = cached.server.answerStats();
+    const rand = seeded(11);
+    for (let i = 0; i < 2500; i++) {
+      const name = `n${i}.wild.lb.example.com`;
+      const q = Buffer.from([i >> 8, i & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1,
+        ...Buffer.concat([...name.split(".").map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]),
+        0, 1, 0, 1, 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 24, 0, 81, 2, Math.floor(rand() * 256)]);
+      for (let k = 0; k < 2; k++) {
+        const [a, b] = [await udpExchange(cached.port, q), await udpExchange(fresh.port, q)];
+        expect(a!.toString("hex"), name).toBe(b!.toString("hex"));
+      }
+    }
+    const after = cached.server.answerStats();
+    expect(after.kept - before.kept).toBeGreaterThanOrEqual(2500);
+    expect(after.reused - before.reused).toBeGreaterThanOrEqual(2500);
+    // And every shape kept before still answers as the full path does.
+    await compare(1, 600);
+  }, 120_000);
 
   it("follows health changes at once", async () => {
     for (const h of [healthA, healthB]) { h.set("lb.example.com/eu-west", "euw1", "down"); h.set("lb.example.com/us-east", "use1", "down"); }

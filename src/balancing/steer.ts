@@ -63,6 +63,11 @@ export interface Reuse {
   readonly policy: string;
   /** A client's class: clients of equal class get this answer. */
   readonly classOf: (location: Location) => LocationClass;
+  /**
+   * geo with a shared table of mapped codes: classOf(l) is geoClass(geoMapped, l), which the answer
+   * cache computes itself (no call back into this load balancer's settings); null otherwise.
+   */
+  readonly geoMapped: Uint8Array | null;
   /** The answer read pools' RTT averages (dynamic_latency). */
   readonly rtt: boolean;
   /** Origins drawn at random by weight: a reuse draws alike and takes the reply kept for that outcome. */
@@ -121,6 +126,7 @@ export function steer(balancing: Balancing, lbName: string, q: SteerQuery, ctx: 
   const reuse: Reuse | null = clientSpecific || draws > 0 || (pool.usedLocation && classify === undefined) || draw?.key === -1 ? null : {
     policy,
     classOf: pool.usedLocation ? (l: Location) => classify!(settings, l) : EVERYWHERE,
+    geoMapped: pool.usedLocation && policy === "geo" ? settings.geoMapped ?? null : null,
     rtt: POLICIES[policy].readsRtt === true,
     draw,
   };

@@ -47,4 +47,32 @@ describe("AnswerCache", () => {
     const again = query("random49.example.com", 0x4242);
     expect(cache.reuse(again, readShape(again, false)!, "127.0.0.1")?.bytes.readUInt16BE(0)).toBe(0x4242);
   });
+
+  it("finds every shape again after its table grew, and tells apart keys whose hashes collide", () => {
+    const cache = new AnswerCache(VERSIONS, { shapes: 10_000, replies: 10_000, bytes: 1 << 22 });
+    // Names of every length up to 250 bytes: keys inline and keys too long for a row.
+    const name = (i: number) => `${"abcdefghij".repeat(Math.floor((i % 200) / 10) + 1).slice(0, (i % 60) + 1)}.n${i}.example.com`;
+    const long = (i: number) => `${"l".repeat(60)}.${"m".repeat(60)}.${"o".repeat(50)}.n${i}.example.com`;
+    const names = [...Array.from({ length: 3000 }, (_, i) => name(i)), ...Array.from({ length: 50 }, (_, i) => long(i))];
+    for (const n of names) { const q = query(n); cache.keep(q, readShape(q, false)!, "127.0.0.1", q, { zone: "example.com", question, steered: null }); }
+    expect(cache.size.shapes).toBe(names.length);
+    for (const n of names) {
+      const q = query(n, 7);
+      const hit = cache.reuse(q, readShape(q, false)!, "127.0.0.1");
+      expect(hit?.bytes.subarray(2).toString("hex"), n).toBe(q.subarray(2).toString("hex"));
+    }
+    // Two shapes of one hash (forced), names differing only in their last bytes: each keeps its
+    // own reply (rcodes 0 and 3 tell them apart: a reuse copies the name from the query), inline
+    // keys and long ones alike.
+    // And keys differing only in their last word: the ECS source prefix (/24 and /20).
+    const slash20 = (q: Buffer) => { const x = Buffer.from(q); x[x.length - 5] = 20; x[x.length - 1] = 112; return x; };
+    for (const [a, b, bq] of [["one.example.com", "one.example.con", query], [long(1000), long(1001), query], ["one.example.com", "one.example.com", (n: string) => slash20(query(n))]] as const) {
+      const qa = query(a), qb = bq(b);
+      const rb = Buffer.from(qb);
+      rb[3] = 3;
+      cache.keep(qa, { ...readShape(qa, false)!, hash: 42 }, "127.0.0.1", qa, { zone: "example.com", question, steered: null });
+      cache.keep(qb, { ...readShape(qb, false)!, hash: 42 }, "127.0.0.1", rb, { zone: "example.com", question, steered: null });
+      for (const [q, r] of [[qa, qa], [qb, rb]] as const) expect(cache.reuse(q, { ...readShape(q, false)!, hash: 42 }, "127.0.0.1")?.bytes.toString("hex"), `${r === qa ? a : b} ${q.length}`).toBe(r.toString("hex"));
+    }
+  });
 });

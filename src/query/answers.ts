@@ -19,12 +19,15 @@
 // object a lookup touches is a cache (and, on a VM, a TLB) miss: a Map of key strings, then a Map
 // of classes, then a template, a reply and its Buffer cost ~3 µs a query more than the same
 // lookups over one load balancer (scripts/bench-config, profiled). Here a query hashes its key
-// bytes as it reads them, probes an Int32Array, compares the key against one arena, probes a
-// second Int32Array for (shape, class, outcome), and copies the reply out of a second arena.
+// bytes as it reads them and probes one table of 192-byte rows, each holding a shape's key and
+// what a reuse reads of it (flags, the zone's numbers, geo's shared table, and the entries of its
+// first classes); the entry's 192-byte row holds the reply. A typical reuse reads two rows and
+// shared, hot data (the GeoIP block cache, geo tables, the versions), nothing per load balancer.
 
 import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
 import { drawOutcome, type OriginDraw } from "../balancing/origins.js";
+import { geoClass } from "../balancing/policies/geo.js";
 import type { LocationClass } from "../balancing/policies/policy.js";
 import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
 import type { Locator, Location } from "../locate/locate.js";
@@ -59,8 +62,12 @@ export interface Shape {
   readonly ecsLength: number;
 }
 
-/** Where the last shape's key was written (a plain query of more than 512 bytes takes the full path). */
-const keyBytes = Buffer.alloc(512);
+/**
+ * Where the last shape's key was written (a plain query of more than 512 bytes takes the full
+ * path), zero-padded to a word: keys compare as words (keyWords), four bytes at a time.
+ */
+const keyWords = new Int32Array(128);
+const keyBytes = Buffer.from(keyWords.buffer);
 
 /**
  * The key of the shape readShape returned last, as a string (the packet cache's key for a plain
@@ -135,10 +142,11 @@ function writeKey(q: Buffer, tcp: boolean, nameEnd: number, ecsAt: number): numb
   for (let i = 2; i < 12; i++) { c = q[i]!; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
   for (let i = 12; i < nameEnd; i++) { c = q[i]!; if (c >= 0x41 && c <= 0x5a) c |= 0x20; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
   for (let i = nameEnd; i < ecsAt; i++) { c = q[i]!; keyBytes[k++] = c; h = Math.imul(h ^ c, 0x01000193); }
+  while ((k & 3) !== 0) keyBytes[k++] = 0;
   return h >>> 0;
 }
 
-/** What every query of one shape shares: who answers it, and how a client is classed. */
+/** What every query of one shape shares, beyond its row: read when keeping, and off the reuse path. */
 interface ShapeInfo {
   readonly zone: string | null;
   readonly question: Question;
@@ -148,6 +156,8 @@ interface ShapeInfo {
   readonly locator: Locator | null;
   /** How clients are classed; null: all alike (static answers, policies that read no location). */
   readonly classOf: ((location: Location) => LocationClass) | null;
+  /** geo's shared table of mapped codes: the class is geoClass(geoMapped, location), no call needed. */
+  readonly geoMapped: Uint8Array | null;
   readonly policy: string;
   /** The answers read pools' RTT averages: the RTT version matters too. */
   readonly rtt: boolean;
@@ -161,6 +171,8 @@ interface ShapeInfo {
 export interface Keepable {
   readonly zone: string | null;
   readonly question: Question;
+  /** The zone's number in the query counters (counters.ts: zone()), handed back on reuse; -1: none. */
+  readonly counterZone?: number;
   /** The load balancer's decision; null for a static answer. */
   readonly steered: { readonly balancing: Balancing; readonly locator: Locator; readonly reuse: Reuse; readonly explanation: Explanation; readonly metric?: number } | null;
 }
@@ -178,26 +190,39 @@ export interface Versions {
 
 export interface Reused {
   readonly bytes: Buffer;
-  readonly zone: string | null;
-  readonly question: Question;
+  /** The shape answered (zoneOf, questionOf: read only when wanted, they are off the fast path). */
+  readonly shape: number;
   readonly rcode: number;
   readonly truncated: boolean;
   /** The kept decision, when the cache keeps them (query logs on); it is the first client's. */
   readonly explanation: Explanation | undefined;
   /** Metrics: the kept answer's id in QueryCounters (counters.ts), counted again on each reuse; -1: none. */
   readonly metric: number;
+  /** Metrics: the zone's number in QueryCounters, as kept (Keepable.counterZone); -1: none. */
+  readonly counterZone: number;
 }
 
-/** A shape's row: its key's hash, where the key is in the arena and its length, its generation (bumped when the shape starts over: entries of an older one no longer count). */
-const S_HASH = 0, S_KEY_AT = 1, S_KEY_LENGTH = 2, S_GENERATION = 3, S_STRIDE = 4;
+// A shape's row (SR words, 192 bytes: a lookup reads this row and nothing else of the shape):
+// the key's hash and length (0: an empty slot), the shape's number (ShapeInfo, entries' keys), its
+// generation (bumped when the shape starts over: entries of an older one no longer count), flags,
+// the zone's number for Versions, the locator's, the zone's in the counters; then up to MINI
+// (class, base entry + 1) pairs, so that most classes find their entry without the entry table;
+// then the key itself, zero-padded to words (or, longer than KEY_INLINE, where it is in the arena).
+const S_HASH = 0, S_KEY_LENGTH = 1, S_ID = 2, S_GENERATION = 3, S_FLAGS = 4, S_VERSIONS_AT = 5, S_LOCATOR = 6,
+  S_COUNTER_ZONE = 7, S_MINI = 8, MINI = 4, S_KEY = S_MINI + 2 * MINI, KEY_INLINE = 128, SR = S_KEY + KEY_INLINE / 4;
+/** S_FLAGS: bits, then the geo table's number + 1 from bit 8 (0: none). */
+const F_STEERED = 1, F_RTT = 2, F_FROM_ECS = 4, F_CLASSED = 8, F_TABLE_SHIFT = 8;
 /**
- * An entry's row: its key (shape, class, outcome), the shape's generation and the health versions
- * (32 bits of them) it was made under, its stamp (a (shape, class) entry's own; an outcome's, its
- * (shape, class) entry's when kept), and the reply: where in the arena, its length (BY_OUTCOME:
- * look up the outcome drawn), rcode | truncated << 4, metric id.
+ * An entry's row (ER words, 192 bytes): its key (shape number, class, outcome), the shape's
+ * generation and the health versions (32 bits of them) it was made under, its stamp (a (shape,
+ * class) entry's own; an outcome's, its (shape, class) entry's when kept), the reply's length
+ * (BY_OUTCOME: look up the outcome drawn), rcode | truncated << 4, metric id, and where the reply
+ * is: inline after the fields when it fits in REPLY_INLINE bytes (-1), else its offset in the
+ * arena. A BY_OUTCOME entry keeps up to OUTCOMES (outcome, entry + 1) pairs in that space instead.
  */
 const E_SHAPE = 0, E_CLASS = 1, E_OUTCOME = 2, E_GENERATION = 3, E_VERSION = 4, E_RTT_VERSION = 5, E_STAMP = 6,
-  E_AT = 7, E_LENGTH = 8, E_FLAGS = 9, E_METRIC = 10, E_STRIDE = 16;
+  E_LENGTH = 7, E_FLAGS = 8, E_METRIC = 9, E_AT = 10, E_INLINE = 12, REPLY_INLINE = 144, ER = E_INLINE + REPLY_INLINE / 4,
+  OUTCOMES = REPLY_INLINE / 8;
 
 /** An entry's outcome when it is the (shape, class) entry itself, not one outcome of a draw. */
 const BASE = -1;
@@ -208,29 +233,38 @@ export class AnswerCache {
   /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
   readonly stats = { reused: 0, kept: 0 };
 
-  // Shapes: an open-addressed table of shape index + 1 (0: empty), by key hash; a row of S_* fields
-  // per shape; keys in one arena. Rows, not an array per field: a lookup reads one cache line.
-  private shapeSlots: Int32Array;
-  private shapeRows = new Int32Array(0);
+  // Shapes: an open-addressed table of SR-word rows by key hash (at most half full), the same
+  // memory seen as bytes (keys inline), what else each shape shares, and keys too long to inline.
+  private shapeRows: Int32Array<ArrayBuffer>;
+  private shapeBytes: Uint8Array;
+  private shapeMask: number;
   private shapeInfo: ShapeInfo[] = [];
   private shapes = 0;
   private keyArena = Buffer.alloc(0);
   private keyUsed = 0;
 
-  // Entries, one per (shape, class, outcome): an open-addressed table of entry index + 1, and a
-  // 64-byte row of E_* fields per entry.
+  // Entries, one per (shape, class, outcome): ER-word rows (and the same memory as bytes: replies
+  // inline), and an open-addressed table of entry index + 1 for those the rows' pairs do not find.
   private entrySlots = new Int32Array(0);
   private entryRows = new Int32Array(0);
+  private entryBytes = new Uint8Array(0);
   /** The draw of a (shape, class) entry whose origins are drawn at random; null otherwise. */
   private entryDraw: (OriginDraw | null)[] = [];
   private explanations: (Explanation | undefined)[] = [];
   private entries = 0;
   private stamps = 0;
+  /** Replies too long to inline; and the bytes of every reply kept (the bytes bound). */
   private replyArena = Buffer.alloc(0);
   private replyUsed = 0;
+  private replyBytes = 0;
 
   /** Location classes that are strings (proximity's points), as numbers: -1, -2, ... */
   private classIds = new Map<string, number>();
+  /** geo tables and locators the shapes use (few: tables are shared per set of codes, locators per zone with networks). */
+  private tables: Uint8Array[] = [];
+  private tableIds = new Map<Uint8Array, number>();
+  private locators: Locator[] = [];
+  private locatorIds = new Map<Locator, number>();
 
   constructor(
     private readonly versions: Versions,
@@ -240,17 +274,19 @@ export class AnswerCache {
     /** Keep each reply's Explanation (query logs read them; else they are most of the memory). */
     private readonly keepExplanations = true,
   ) {
-    this.shapeSlots = new Int32Array(powerOfTwoAbove(2 * bounds.shapes));
+    this.shapeRows = new Int32Array(1024 * SR);
+    this.shapeBytes = new Uint8Array(this.shapeRows.buffer);
+    this.shapeMask = 1023;
   }
 
   /** Shapes and replies kept now (tests: the bounds hold whatever the queries). */
   get size(): { shapes: number; replies: number; bytes: number } {
-    return { shapes: this.shapes, replies: this.entries, bytes: this.replyUsed };
+    return { shapes: this.shapes, replies: this.entries, bytes: this.replyBytes };
   }
 
   /** Forget everything (a new configuration, or a bound reached). */
   clear(): void {
-    this.shapeSlots.fill(0);
+    this.shapeRows.fill(0);
     this.shapeInfo = [];
     this.shapes = 0;
     this.keyUsed = 0;
@@ -259,7 +295,12 @@ export class AnswerCache {
     this.explanations = [];
     this.entries = 0;
     this.replyUsed = 0;
+    this.replyBytes = 0;
     this.classIds = new Map();
+    this.tables = [];
+    this.tableIds = new Map();
+    this.locators = [];
+    this.locatorIds = new Map();
   }
 
   /**
@@ -273,26 +314,30 @@ export class AnswerCache {
   /** The reply for this query, if one of its shape and its client's class is kept and still valid. */
   reuse(query: Buffer, shape: Shape, resolver: string): Reused | null {
     this.replayed = 0;
-    const id = this.findShape(shape);
-    if (id < 0) return null;
-    const info = this.shapeInfo[id]!;
-    const cls = this.classId(info, query, shape, resolver, false);
+    const s = this.findShape(shape);
+    if (s < 0) return null;
+    const shapes = this.shapeRows;
+    const id = shapes[s + S_ID]!, flags = shapes[s + S_FLAGS]!;
+    const cls = this.classId(s, query, shape, resolver, false);
     if (cls === null) return null;
-    const e = this.findEntry(id, cls, BASE);
+    const e = this.findBase(s, id, cls);
     if (e < 0) return null;
     const rows = this.entryRows;
-    const generation = this.shapeRows[id * S_STRIDE + S_GENERATION]!;
-    const b = e * E_STRIDE;
+    const generation = shapes[s + S_GENERATION]!;
+    const b = e * ER;
     if (rows[b + E_GENERATION] !== generation) return null;
-    if (info.steered && (rows[b + E_VERSION] !== (this.versions.zoneVersions[info.versionsAt]! | 0) || (info.rtt && rows[b + E_RTT_VERSION] !== (this.versions.zoneRttVersions[info.versionsAt]! | 0)))) return null;
+    if ((flags & F_STEERED) !== 0) {
+      const z = shapes[s + S_VERSIONS_AT]!;
+      if (rows[b + E_VERSION] !== (this.versions.zoneVersions[z]! | 0) || ((flags & F_RTT) !== 0 && rows[b + E_RTT_VERSION] !== (this.versions.zoneRttVersions[z]! | 0))) return null;
+    }
     let r = b;
     if (rows[b + E_LENGTH] === BY_OUTCOME) {
       // Origins at random by weight: draw as the full path would (origins.ts), with the same random
       // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
       // these very numbers.
       const draw = this.entryDraw[e]!;
-      const o = this.findEntry(id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
-      r = o * E_STRIDE;
+      const o = this.findOutcome(b, id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
+      r = o * ER;
       if (o < 0 || rows[r + E_STAMP] !== rows[b + E_STAMP] || rows[r + E_GENERATION] !== generation) return null;
     }
     this.replayed = 0;
@@ -303,15 +348,33 @@ export class AnswerCache {
     // Byte loops for a typical reply (~100 bytes), where Buffer.copy's call (a view made, checks)
     // costs more than the copy. Then the ID, the question as asked (letter case: resolvers using 0x20
     // check it), and the ECS address.
-    const arena = this.replyArena;
-    if (n <= 256) for (let i = 0; i < n; i++) out[i] = arena[at + i]!;
-    else arena.copy(out, 0, at, at + n);
+    if (at < 0) {
+      const bytes = this.entryBytes, from = (r + E_INLINE) * 4;
+      for (let i = 0; i < n; i++) out[i] = bytes[from + i]!;
+    } else {
+      const arena = this.replyArena;
+      if (n <= 256) for (let i = 0; i < n; i++) out[i] = arena[at + i]!;
+      else arena.copy(out, 0, at, at + n);
+    }
     out[0] = query[0]!;
     out[1] = query[1]!;
     for (let i = 12; i < shape.nameEnd; i++) out[i] = query[i]!;
     for (let i = 0; i < shape.ecsLength; i++) out[n + i] = query[shape.ecsAt + i]!;
-    const flags = rows[r + E_FLAGS]!;
-    return { bytes: out, zone: info.zone, question: info.question, rcode: flags & 0x0f, truncated: (flags & 0x10) !== 0, explanation: this.explanations[r / E_STRIDE], metric: rows[r + E_METRIC]! };
+    const replyFlags = rows[r + E_FLAGS]!;
+    return {
+      bytes: out, shape: id, rcode: replyFlags & 0x0f, truncated: (replyFlags & 0x10) !== 0,
+      explanation: this.keepExplanations ? this.explanations[r / ER] : undefined, metric: rows[r + E_METRIC]!, counterZone: shapes[s + S_COUNTER_ZONE]!,
+    };
+  }
+
+  /** The zone that answered a reused reply (rate limiting keys on it). */
+  zoneOf(hit: Reused): string | null {
+    return this.shapeInfo[hit.shape]!.zone;
+  }
+
+  /** The question a reused reply answers (query logs). */
+  questionOf(hit: Reused): Question {
+    return this.shapeInfo[hit.shape]!.question;
   }
 
   private readonly recording = (): number => {
@@ -344,104 +407,200 @@ export class AnswerCache {
     for (let i = 12; i < shape.nameEnd; i++) if ((reply[i]! | 0x20) !== (query[i]! | 0x20)) return;
     const a = answer.steered;
     const info: ShapeInfo = a === null
-      ? { zone: answer.zone, question: answer.question, steered: false, balancing: null, locator: null, classOf: null, policy: "", rtt: false, fromEcs: false, versionsAt: 0 }
+      ? { zone: answer.zone, question: answer.question, steered: false, balancing: null, locator: null, classOf: null, geoMapped: null, policy: "", rtt: false, fromEcs: false, versionsAt: 0 }
       : {
         zone: answer.zone, question: answer.question, steered: true, balancing: a.balancing, locator: a.locator,
-        classOf: a.reuse.classOf === EVERYWHERE ? null : a.reuse.classOf, policy: a.reuse.policy, rtt: a.reuse.rtt, fromEcs: a.explanation.locatedFrom === "ecs",
+        classOf: a.reuse.classOf === EVERYWHERE ? null : a.reuse.classOf, geoMapped: a.reuse.classOf === EVERYWHERE ? null : a.reuse.geoMapped,
+        policy: a.reuse.policy, rtt: a.reuse.rtt, fromEcs: a.explanation.locatedFrom === "ecs",
         versionsAt: this.versions.zoneOf(a.balancing.origin),
       };
     // The key: the query's shape (the scratch bytes may have been overwritten since readShape).
     writeKey(query, shape.tcp, shape.nameEnd, shape.ecsAt);
-    if (this.entries >= this.bounds.replies || this.replyUsed + cut > this.bounds.bytes) this.clear();
-    let id = this.findShape(shape);
-    if (id < 0) {
+    if (this.entries >= this.bounds.replies || this.replyBytes + cut > this.bounds.bytes) this.clear();
+    let s = this.findShape(shape);
+    if (s < 0) {
       if (this.shapes >= this.bounds.shapes) this.clear();
-      id = this.addShape(shape, info);
-    } else if (!sameAnswering(this.shapeInfo[id]!, info)) {
+      s = this.addShape(shape);
+      this.setShape(s, info, answer.counterZone ?? -1);
+    } else if (!sameAnswering(this.shapeInfo[this.shapeRows[s + S_ID]!]!, info)) {
       // A shape answered another way than before (a policy read differently after a rule change is
       // a reload, which clears; this is the cheap guard): start the shape over.
-      this.shapeInfo[id] = info;
-      this.shapeRows[id * S_STRIDE + S_GENERATION]!++;
+      this.setShape(s, info, answer.counterZone ?? -1);
+      this.shapeRows[s + S_GENERATION]!++;
     }
-    const cls = this.classId(this.shapeInfo[id]!, query, shape, resolver, true);
+    const id = this.shapeRows[s + S_ID]!;
+    const cls = this.classId(s, query, shape, resolver, true);
     if (cls === null) return;
     this.stats.kept++;
-    const generation = this.shapeRows[id * S_STRIDE + S_GENERATION]!;
-    const z = this.shapeInfo[id]!.versionsAt;
+    const generation = this.shapeRows[s + S_GENERATION]!;
+    const z = info.versionsAt;
     const version = this.versions.zoneVersions[z]! | 0, rttVersion = this.versions.zoneRttVersions[z]! | 0;
-    const at = this.append(reply, cut);
     const flags = (reply[3]! & 0x0f) | ((reply[2]! & 0x02) !== 0 ? 0x10 : 0);
     const explanation = this.keepExplanations ? a?.explanation : undefined;
     const metric = a?.metric ?? -1;
     const draw = a?.reuse.draw ?? null;
+    this.replyBytes += cut;
     if (draw === null) {
-      this.setEntry(id, cls, BASE, generation, version, rttVersion, (this.stamps = (this.stamps + 1) | 0), at, cut, flags, metric, null, explanation);
+      const e = this.entry(id, cls, BASE);
+      this.setEntry(e, generation, version, rttVersion, (this.stamps = (this.stamps + 1) | 0), reply, cut, flags, metric, null, explanation);
+      this.remember(s, cls, e);
       return;
     }
-    const base = this.findEntry(id, cls, BASE);
+    const base = this.findBase(s, id, cls);
     const old = base < 0 ? null : this.entryDraw[base] ?? null;
-    const rows = this.entryRows, b = base * E_STRIDE;
+    const rows = this.entryRows, b = base * ER;
     let stamp: number;
+    let e = base;
     if (old !== null && rows[b + E_GENERATION] === generation && rows[b + E_VERSION] === version && rows[b + E_RTT_VERSION] === rttVersion && sameDraw(old, draw)) {
       stamp = rows[b + E_STAMP]!; // another outcome of the same draw
     } else {
       stamp = this.stamps = (this.stamps + 1) | 0;
-      this.setEntry(id, cls, BASE, generation, version, rttVersion, stamp, 0, BY_OUTCOME, 0, -1, draw, undefined);
+      if (e < 0) e = this.entry(id, cls, BASE);
+      this.setEntry(e, generation, version, rttVersion, stamp, null, BY_OUTCOME, 0, -1, draw, undefined);
+      this.remember(s, cls, e);
     }
-    this.setEntry(id, cls, draw.key, generation, version, rttVersion, stamp, at, cut, flags, metric, null, explanation);
+    const o = this.entry(id, cls, draw.key);
+    this.setEntry(o, generation, version, rttVersion, stamp, reply, cut, flags, metric, null, explanation);
+    // The outcome among its (shape, class) entry's pairs, when there is room.
+    const pairs = e * ER + E_INLINE;
+    for (let i = 0; i < OUTCOMES; i++) {
+      const at = pairs + 2 * i;
+      if (this.entryRows[at + 1] === 0) { this.entryRows[at] = draw.key; this.entryRows[at + 1] = o + 1; break; }
+      if (this.entryRows[at] === draw.key) break;
+    }
   }
 
   /** Where the client of a query answered by reuse is (query logs: a kept explanation shows the first client's). */
   clientLocation(query: Buffer, shape: Shape, resolver: string): Location | null {
     writeKey(query, shape.tcp, shape.nameEnd, shape.ecsAt);
-    const id = this.findShape(shape);
-    const info = id < 0 ? null : this.shapeInfo[id]!;
-    return info === null || !info.steered ? null : locate(info, query, shape, resolver);
+    const s = this.findShape(shape);
+    return s < 0 || (this.shapeRows[s + S_FLAGS]! & F_STEERED) === 0 ? null : this.locate(s, query, shape, resolver);
   }
 
   // ---------------------------------------------------------------- the tables
 
-  /** The shape whose key is in keyBytes, or -1. */
+  /** The row of the shape whose key is in keyBytes, or -1. */
   private findShape(shape: Shape): number {
-    const slots = this.shapeSlots;
-    const mask = slots.length - 1;
+    const rows = this.shapeRows;
+    const mask = this.shapeMask;
     const length = shape.keyLength, hash = shape.hash | 0;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const s = slots[i]!;
-      if (s === 0) return -1;
-      const row = (s - 1) * S_STRIDE;
-      if (this.shapeRows[row + S_HASH] === hash && this.shapeRows[row + S_KEY_LENGTH] === length && this.keyEquals(this.shapeRows[row + S_KEY_AT]!, length)) return s - 1;
+      const s = i * SR;
+      const n = rows[s + S_KEY_LENGTH]!;
+      if (n === 0) return -1;
+      if (rows[s + S_HASH] === hash && n === length && this.keyEquals(s, length)) return s;
     }
   }
 
-  private keyEquals(at: number, length: number): boolean {
-    const arena = this.keyArena;
+  /** The key in keyBytes is the one in row s: word by word (both are zero-padded). */
+  private keyEquals(s: number, length: number): boolean {
+    if (length <= KEY_INLINE) {
+      const rows = this.shapeRows, words = (length + 3) >> 2, from = s + S_KEY;
+      for (let i = 0; i < words; i++) if (rows[from + i] !== keyWords[i]) return false;
+      return true;
+    }
+    const arena = this.keyArena, at = this.shapeRows[s + S_KEY]!;
     for (let i = 0; i < length; i++) if (arena[at + i] !== keyBytes[i]) return false;
     return true;
   }
 
-  private addShape(shape: Shape, info: ShapeInfo): number {
-    const id = this.shapes++;
-    if ((id + 1) * S_STRIDE > this.shapeRows.length) this.shapeRows = grown(this.shapeRows, S_STRIDE * Math.max(id + 1, Math.min(Math.max(256, id * 2), this.bounds.shapes)));
-    if (this.keyUsed + shape.keyLength > this.keyArena.length) {
-      const next = Buffer.alloc(Math.max(64 << 10, (this.keyUsed + shape.keyLength) * 2));
-      this.keyArena.copy(next, 0, 0, this.keyUsed);
-      this.keyArena = next;
-    }
-    keyBytes.copy(this.keyArena, this.keyUsed, 0, shape.keyLength);
-    const row = id * S_STRIDE;
-    this.shapeRows[row + S_KEY_AT] = this.keyUsed;
-    this.shapeRows[row + S_KEY_LENGTH] = shape.keyLength;
-    this.keyUsed += shape.keyLength;
-    this.shapeRows[row + S_HASH] = shape.hash | 0;
-    this.shapeRows[row + S_GENERATION] = 0;
-    this.shapeInfo[id] = info;
-    const slots = this.shapeSlots;
-    const mask = slots.length - 1;
+  /** A new shape for the key in keyBytes: its row. */
+  private addShape(shape: Shape): number {
+    if ((this.shapes + 1) * 2 > this.shapeMask + 1) this.growShapes();
+    const rows = this.shapeRows, mask = this.shapeMask;
     let i = shape.hash & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = id + 1;
-    return id;
+    while (rows[i * SR + S_KEY_LENGTH] !== 0) i = (i + 1) & mask;
+    const s = i * SR;
+    const length = shape.keyLength;
+    rows[s + S_HASH] = shape.hash | 0;
+    rows[s + S_KEY_LENGTH] = length;
+    rows[s + S_ID] = this.shapes++;
+    rows[s + S_GENERATION] = 0;
+    if (length <= KEY_INLINE) {
+      for (let w = 0; w < (length + 3) >> 2; w++) rows[s + S_KEY + w] = keyWords[w]!;
+    } else {
+      if (this.keyUsed + length > this.keyArena.length) {
+        const next = Buffer.alloc(Math.max(64 << 10, (this.keyUsed + length) * 2));
+        this.keyArena.copy(next, 0, 0, this.keyUsed);
+        this.keyArena = next;
+      }
+      keyBytes.copy(this.keyArena, this.keyUsed, 0, length);
+      rows[s + S_KEY] = this.keyUsed;
+      this.keyUsed += length;
+    }
+    return s;
+  }
+
+  /** What row s's answers share: in the row what a reuse reads, the rest in its ShapeInfo. */
+  private setShape(s: number, info: ShapeInfo, counterZone: number): void {
+    const rows = this.shapeRows;
+    this.shapeInfo[rows[s + S_ID]!] = info;
+    let table = 0;
+    if (info.geoMapped !== null) {
+      let t = this.tableIds.get(info.geoMapped);
+      if (t === undefined) { this.tableIds.set(info.geoMapped, (t = this.tables.length)); this.tables.push(info.geoMapped); }
+      table = t + 1;
+    }
+    let locator = -1;
+    if (info.locator !== null) {
+      let l = this.locatorIds.get(info.locator);
+      if (l === undefined) { this.locatorIds.set(info.locator, (l = this.locators.length)); this.locators.push(info.locator); }
+      locator = l;
+    }
+    rows[s + S_FLAGS] = (info.steered ? F_STEERED : 0) | (info.rtt ? F_RTT : 0) | (info.fromEcs ? F_FROM_ECS : 0) | (info.classOf !== null ? F_CLASSED : 0) | (table << F_TABLE_SHIFT);
+    rows[s + S_VERSIONS_AT] = info.versionsAt;
+    rows[s + S_LOCATOR] = locator;
+    rows[s + S_COUNTER_ZONE] = counterZone;
+  }
+
+  /** Twice the slots: every row moves to its place in the larger table (shape numbers stay). */
+  private growShapes(): void {
+    const old = this.shapeRows, oldSlots = this.shapeMask + 1;
+    const slots = oldSlots * 2, mask = slots - 1;
+    const rows = new Int32Array(slots * SR);
+    for (let j = 0; j < oldSlots; j++) {
+      const from = j * SR;
+      if (old[from + S_KEY_LENGTH] === 0) continue;
+      let i = old[from + S_HASH]! & mask;
+      while (rows[i * SR + S_KEY_LENGTH] !== 0) i = (i + 1) & mask;
+      rows.set(old.subarray(from, from + SR), i * SR);
+    }
+    this.shapeRows = rows;
+    this.shapeBytes = new Uint8Array(rows.buffer);
+    this.shapeMask = mask;
+  }
+
+  /** The (shape, class) entry: from the row's pairs, else the entry table; -1 if none. */
+  private findBase(s: number, id: number, cls: number): number {
+    const rows = this.shapeRows;
+    for (let i = 0; i < MINI; i++) {
+      const e = rows[s + S_MINI + 2 * i + 1]!;
+      if (e === 0) return -1; // pairs fill in order; a full row's others are in the table
+      if (rows[s + S_MINI + 2 * i] === cls) return e - 1;
+    }
+    return this.findEntry(id, cls, BASE);
+  }
+
+  /** A (shape, class) entry in row s's pairs, when there is room. */
+  private remember(s: number, cls: number, e: number): void {
+    const rows = this.shapeRows;
+    for (let i = 0; i < MINI; i++) {
+      const at = s + S_MINI + 2 * i;
+      if (rows[at + 1] === 0) { rows[at] = cls; rows[at + 1] = e + 1; return; }
+      if (rows[at] === cls) return;
+    }
+  }
+
+  /** An outcome's entry: from its (shape, class) entry's pairs, else the entry table; -1 if none. */
+  private findOutcome(b: number, id: number, cls: number, outcome: number): number {
+    const rows = this.entryRows;
+    for (let i = 0; i < OUTCOMES; i++) {
+      const at = b + E_INLINE + 2 * i;
+      const o = rows[at + 1]!;
+      if (o === 0) return -1;
+      if (rows[at] === outcome) return o - 1;
+    }
+    return this.findEntry(id, cls, outcome);
   }
 
   /** The entry for (shape, class, outcome), or -1. */
@@ -452,34 +611,53 @@ export class AnswerCache {
     for (let i = entryHash(shape, cls, outcome) & mask; ; i = (i + 1) & mask) {
       const s = slots[i]!;
       if (s === 0) return -1;
-      const row = (s - 1) * E_STRIDE;
+      const row = (s - 1) * ER;
       if (this.entryRows[row + E_SHAPE] === shape && this.entryRows[row + E_CLASS] === cls && this.entryRows[row + E_OUTCOME] === outcome) return s - 1;
     }
   }
 
-  private setEntry(shape: number, cls: number, outcome: number, generation: number, version: number, rttVersion: number, stamp: number,
-    at: number, length: number, flags: number, metric: number, draw: OriginDraw | null, explanation: Explanation | undefined): void {
+  /** The entry for (shape, class, outcome), made if new. */
+  private entry(shape: number, cls: number, outcome: number): number {
     let e = this.findEntry(shape, cls, outcome);
-    if (e < 0) {
-      e = this.entries++;
-      if ((e + 1) * E_STRIDE > this.entryRows.length) this.entryRows = grown(this.entryRows, E_STRIDE * Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
-      // Entries 0..e-1 are in the table; e goes in below.
-      if (this.entries * 2 > this.entrySlots.length) this.rehash(Math.max(4096, this.entrySlots.length * 2), e);
-      this.entryRows[e * E_STRIDE + E_SHAPE] = shape;
-      this.entryRows[e * E_STRIDE + E_CLASS] = cls;
-      this.entryRows[e * E_STRIDE + E_OUTCOME] = outcome;
-      const slots = this.entrySlots;
-      const mask = slots.length - 1;
-      let i = entryHash(shape, cls, outcome) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = e + 1;
+    if (e >= 0) return e;
+    e = this.entries++;
+    if ((e + 1) * ER > this.entryRows.length) {
+      this.entryRows = grown(this.entryRows, ER * Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
+      this.entryBytes = new Uint8Array(this.entryRows.buffer);
     }
-    const rows = this.entryRows, b = e * E_STRIDE;
+    // Entries 0..e-1 are in the table; e goes in below.
+    if (this.entries * 2 > this.entrySlots.length) this.rehash(Math.max(4096, this.entrySlots.length * 2), e);
+    const rows = this.entryRows, b = e * ER;
+    rows.fill(0, b, b + ER);
+    rows[b + E_SHAPE] = shape;
+    rows[b + E_CLASS] = cls;
+    rows[b + E_OUTCOME] = outcome;
+    const slots = this.entrySlots;
+    const mask = slots.length - 1;
+    let i = entryHash(shape, cls, outcome) & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = e + 1;
+    return e;
+  }
+
+  /** Entry e's fields and reply (null with BY_OUTCOME: its space holds outcome pairs, kept while it stays BY_OUTCOME). */
+  private setEntry(e: number, generation: number, version: number, rttVersion: number, stamp: number,
+    reply: Buffer | null, length: number, flags: number, metric: number, draw: OriginDraw | null, explanation: Explanation | undefined): void {
+    const rows = this.entryRows, b = e * ER;
+    if (reply === null) {
+      if (rows[b + E_LENGTH] !== BY_OUTCOME) rows.fill(0, b + E_INLINE, b + ER);
+      rows[b + E_AT] = -1;
+    } else if (length <= REPLY_INLINE) {
+      const bytes = this.entryBytes, to = (b + E_INLINE) * 4;
+      for (let i = 0; i < length; i++) bytes[to + i] = reply[i]!;
+      rows[b + E_AT] = -1;
+    } else {
+      rows[b + E_AT] = this.append(reply, length);
+    }
     rows[b + E_GENERATION] = generation;
     rows[b + E_VERSION] = version;
     rows[b + E_RTT_VERSION] = rttVersion;
     rows[b + E_STAMP] = stamp;
-    rows[b + E_AT] = at;
     rows[b + E_LENGTH] = length;
     rows[b + E_FLAGS] = flags;
     rows[b + E_METRIC] = metric;
@@ -487,13 +665,12 @@ export class AnswerCache {
     this.explanations[e] = explanation;
   }
 
-
   /** A table of `size` slots for entries 0..count-1. */
   private rehash(size: number, count: number): void {
     const slots = new Int32Array(size);
     const mask = size - 1;
     for (let e = 0; e < count; e++) {
-      const row = e * E_STRIDE;
+      const row = e * ER;
       let i = entryHash(this.entryRows[row + E_SHAPE]!, this.entryRows[row + E_CLASS]!, this.entryRows[row + E_OUTCOME]!) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = e + 1;
@@ -515,14 +692,17 @@ export class AnswerCache {
   }
 
   /**
-   * The client's class under this shape's policy, as a number (located from the ECS subnet or the
+   * The client's class under row s's policy, as a number (located from the ECS subnet or the
    * resolver, only if the class reads a location); null: none (unlocatable, or a class never kept).
    */
-  private classId(info: ShapeInfo, query: Buffer, shape: Shape, resolver: string, add: boolean): number | null {
-    if (info.classOf === null) return 0;
-    const location = locate(info, query, shape, resolver);
+  private classId(s: number, query: Buffer, shape: Shape, resolver: string, add: boolean): number | null {
+    const flags = this.shapeRows[s + S_FLAGS]!;
+    if ((flags & F_CLASSED) === 0) return 0;
+    const location = this.locate(s, query, shape, resolver);
     if (location === null) return null;
-    const cls = info.classOf(location);
+    const table = flags >>> F_TABLE_SHIFT;
+    if (table !== 0) return geoClass(this.tables[table - 1]!, location);
+    const cls = this.shapeInfo[this.shapeRows[s + S_ID]!]!.classOf!(location);
     if (typeof cls === "number" && (cls | 0) === cls) return cls;
     const text = String(cls);
     let n = this.classIds.get(text);
@@ -532,27 +712,29 @@ export class AnswerCache {
     }
     return n;
   }
+
+  /** The ECS subnet's location, or the resolver's (whichever row s's answers were located by). */
+  private locate(s: number, query: Buffer, shape: Shape, resolver: string): Location | null {
+    const locator = this.locators[this.shapeRows[s + S_LOCATOR]!]!;
+    if ((this.shapeRows[s + S_FLAGS]! & F_FROM_ECS) !== 0) {
+      if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
+      const bytes = shape.ecsFamily === 1 ? v4 : v6;
+      for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
+      return locator.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
+    }
+    const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
+    if (bytes === null) return null;
+    return locator.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
+  }
 }
 
-/** The ECS subnet's location, or the resolver's (whichever this shape's answers were located by). */
 const v4 = Buffer.alloc(4);
 const v6 = Buffer.alloc(16);
-function locate(info: ShapeInfo, query: Buffer, shape: Shape, resolver: string): Location | null {
-  if (info.fromEcs) {
-    if (shape.ecsFamily === 0 || shape.ecsSource === 0) return null;
-    const bytes = shape.ecsFamily === 1 ? v4 : v6;
-    for (let i = 0; i < bytes.length; i++) bytes[i] = i < shape.ecsLength ? query[shape.ecsAt + i]! : 0;
-    return info.locator!.locateBytes(shape.ecsFamily === 1 ? 4 : 6, bytes, shape.ecsSource);
-  }
-  const bytes = parseIPv4(resolver) ?? parseIPv6(resolver);
-  if (bytes === null) return null;
-  return info.locator!.locateBytes(bytes.length === 4 ? 4 : 6, bytes, bytes.length * 8);
-}
 
 /** Answers of a shape made alike: the same load balancing, policy, class kind, RTT use and location source. */
 function sameAnswering(a: ShapeInfo, b: ShapeInfo): boolean {
   return a.steered === b.steered && a.balancing === b.balancing && a.policy === b.policy
-    && (a.classOf === null) === (b.classOf === null) && a.rtt === b.rtt && a.fromEcs === b.fromEcs;
+    && (a.classOf === null) === (b.classOf === null) && a.geoMapped === b.geoMapped && a.locator === b.locator && a.rtt === b.rtt && a.fromEcs === b.fromEcs;
 }
 
 /** The same draw: same weights in the same order, as many picks (then outcomes are comparable). */

@@ -99,10 +99,11 @@ export class QueryCounters {
   }
 
   /**
-   * One query's reply (null: dropped unanswered), the zone that answered (its origin, or null),
-   * and the transport. The qtype is read from the reply's question (written uncompressed, first).
+   * One query's reply (null: dropped unanswered), the zone that answered (its origin, or null;
+   * or its number from zone(), when known: a reused answer keeps it, no lookup by name), and the
+   * transport. The qtype is read from the reply's question (written uncompressed, first).
    */
-  count(reply: Buffer | null, zone: string | null, tcp: boolean): void {
+  count(reply: Buffer | null, zone: string | null, tcp: boolean, zoneId = -1): void {
     if (reply === null) { this.malformed++; return; }
     const n = reply.length;
     if (n < 12) return;
@@ -116,7 +117,7 @@ export class QueryCounters {
     // BADVERS (16): header rcode 0 and extended rcode 1 in the OPT, a reply with nothing else.
     if (rcode === 0 && reply[6] === 0 && reply[7] === 0 && reply[8] === 0 && reply[9] === 0 && reply[11] === 1 && n >= 23
       && reply[n - 11] === 0 && reply[n - 10] === 0 && reply[n - 9] === 41 && reply[n - 6] === 1) rcode = RC_BADVERS;
-    const z = zone === null ? 0 : (this.zoneIds.get(zone) ?? this.zone(zone));
+    const z = zoneId >= 0 ? zoneId : zone === null ? 0 : (this.zoneIds.get(zone) ?? this.zone(zone));
     this.queries[z * ZONE_ROW + (qtype * RC + rcode) * TR + (tcp ? 1 : 0)]!++;
   }
 

@@ -106,6 +106,7 @@ export class Responder {
   private cache = new Map<string, CachedReply>();
   /** One Locator per zone's Balancing (its networks), made on first use; dropped with it. */
   private readonly locators = new WeakMap<Balancing, Locator>();
+  private plainLocator: { readonly geo: GeoProvider | null; readonly locator: Locator } | null = null;
   private readonly answers: AnswerCache | null;
 
   constructor(
@@ -133,15 +134,24 @@ export class Responder {
     this.answers?.clear();
   }
 
+  /** The zone that answered, as the counters number it (kept with a reply for its reuse); -1: no counters. */
+  private counterZone(): number {
+    const c = this.options.counters;
+    return c === undefined || this.answeredBy === null ? -1 : c.zone(this.answeredBy);
+  }
+
   /** Set while a query is answered, for rate limiting: the zone that answered, and whether the client proved its address (a valid server cookie). */
   private answeredBy: string | null = null;
+  /** A reused answer's zone as the counters number it (the string, and a Map lookup, only when rate limiting needs it); -1: by answeredBy. */
+  private answeredZone = -1;
   private verified = false;
 
   respond(query: Buffer, peer: Peer): Buffer | null {
     this.answeredBy = null;
+    this.answeredZone = -1;
     this.verified = false;
     const reply = this.answerQuery(query, peer);
-    this.options.counters?.count(reply, this.answeredBy, peer.transport === "tcp"); // metrics
+    this.options.counters?.count(reply, this.answeredBy, peer.transport === "tcp", this.answeredZone); // metrics
     const rrl = this.options.rrl;
     if (rrl === undefined || reply === null || peer.transport !== "udp" || this.verified) return reply;
     return rrl.limit(reply, peer.address, answerKey(reply, this.answeredBy));
@@ -172,7 +182,8 @@ export class Responder {
     if (shape !== null) {
       const hit = this.answers!.reuse(query, shape, peer.address);
       if (hit !== null) {
-        this.answeredBy = hit.zone;
+        this.answeredZone = hit.counterZone;
+        if (hit.counterZone < 0 || this.options.rrl !== undefined) this.answeredBy = this.answers!.zoneOf(hit);
         if (hit.metric >= 0) this.options.counters?.reanswered(hit.metric); // metrics: answers by pool
         if (this.onOutcome === null) return hit.bytes;
         const e = hit.explanation;
@@ -181,7 +192,7 @@ export class Responder {
           ...e, clientAddress: e.locatedFrom === "ecs" ? ecsAddress(query, shape) : peer.address,
           location: e.location === NOWHERE ? NOWHERE : this.answers!.clientLocation(query, shape, peer.address) ?? e.location,
         };
-        return this.emit(peer, hit.question, hit.rcode, hit.truncated, hit.bytes, undefined, explanation);
+        return this.emit(peer, this.answers!.questionOf(hit), hit.rcode, hit.truncated, hit.bytes, undefined, explanation);
       }
     }
     const header = decodeHeader(query);
@@ -219,7 +230,7 @@ export class Responder {
         const bytes = this.reply(peer, message, question, edns, result, undefined, steered.explanation);
         if (shape !== null && steered.reuse !== null && (edns === null || edns.clientCookie === null)) {
           this.answers!.keep(query, shape, peer.address, bytes, {
-            zone: this.answeredBy, question, steered: { balancing, locator, reuse: steered.reuse, explanation: steered.explanation, metric },
+            zone: this.answeredBy, question, counterZone: this.counterZone(), steered: { balancing, locator, reuse: steered.reuse, explanation: steered.explanation, metric },
           });
         }
         return bytes;
@@ -228,7 +239,7 @@ export class Responder {
       // Client-independent (no cookie): the same query bytes will always get these reply bytes
       // (with ECS: the same shape, with its own address echoed).
       if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question, this.answeredBy);
-      else if (withEcs && this.options.packetCache !== false) this.answers!.keep(query, shape, peer.address, bytes, { zone: this.answeredBy, question, steered: null });
+      else if (withEcs && this.options.packetCache !== false) this.answers!.keep(query, shape, peer.address, bytes, { zone: this.answeredBy, question, counterZone: this.counterZone(), steered: null });
       return bytes;
     } catch (err) {
       if (err instanceof FormatError) {
@@ -264,8 +275,15 @@ export class Responder {
     const steering = this.options.steering;
     const balancing = this.balancing.get(zone.origin);
     if (steering === undefined || balancing === undefined) throw new Error(`no steering for the load balancer ${name}`);
-    let locator = this.locators.get(balancing);
-    if (locator === undefined) this.locators.set(balancing, (locator = new Locator(balancing.networks, steering.geo)));
+    // Zones without networks of their own share one Locator (per GeoIP provider): one object for
+    // every zone's answers, not one per zone to miss in the cache.
+    const geo = steering.geo;
+    let locator = balancing.networks.length === 0 && this.plainLocator?.geo === geo ? this.plainLocator.locator : this.locators.get(balancing);
+    if (locator === undefined) {
+      locator = new Locator(balancing.networks, geo);
+      if (balancing.networks.length === 0) this.plainLocator = { geo, locator };
+      else this.locators.set(balancing, locator);
+    }
     // Records at the name asked (letter case kept), or at the end of the CNAME chain.
     const steered = steer(balancing, name, {
       family, qname: q.name.toLowerCase(), owner: result.answers.length === 0 ? q.name : owner, resolver: peer.address, ecs: edns?.ecs ?? null,

@@ -5,7 +5,7 @@
 // Cloudflare does ("If all of the Pools in a specified region are unhealthy, then we will use the
 // fallback_pool"; default_pools serve locations with no mapping). See docs/decisions.md.
 
-import { codeId } from "../../locate/locate.js";
+import { codeId, type Location } from "../../locate/locate.js";
 import type { Client, SteeringBase } from "../pool.js";
 import type { Policy, PoolList } from "./policy.js";
 import { site } from "../site.js";
@@ -32,6 +32,16 @@ export function geoMapped(regionPools: ReadonlyMap<string, unknown>, countryPool
   return t;
 }
 
+/**
+ * geo's location class from a geoMapped table: the answer cache (query/answers.ts) calls this
+ * directly with the table it kept, so classing a client reads no per-load-balancer object.
+ */
+export function geoClass(t: Uint8Array, l: Location): number {
+  if (l.countryId < t.length && (t[l.countryId]! & 1) !== 0) return (l.countryId * 2 + 2) * 256 + l.bits;
+  if (l.regionId < t.length && (t[l.regionId]! & 2) !== 0) return (l.regionId * 2 + 3) * 256 + l.bits;
+  return l.bits;
+}
+
 export const geo: Policy = {
   // With no geo map every client walks default_pools: the answer does not depend on location.
   usesLocation: (lb) => lb.regionPools.size > 0 || lb.countryPools.size > 0,
@@ -40,11 +50,7 @@ export const geo: Policy = {
   // A number (the entry's interned code, its kind, the bits): no string is built per query.
   locationClass(lb, l) {
     const t = lb.geoMapped;
-    if (t !== undefined) {
-      if (l.countryId < t.length && (t[l.countryId]! & 1) !== 0) return (l.countryId * 2 + 2) * 256 + l.bits;
-      if (l.regionId < t.length && (t[l.regionId]! & 2) !== 0) return (l.regionId * 2 + 3) * 256 + l.bits;
-      return l.bits;
-    }
+    if (t !== undefined) return geoClass(t, l);
     if (l.country !== null && lb.countryPools.has(l.country)) return (l.countryId * 2 + 2) * 256 + l.bits;
     if (l.region !== null && lb.regionPools.has(l.region)) return (l.regionId * 2 + 3) * 256 + l.bits;
     return l.bits;
