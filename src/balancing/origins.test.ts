@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { balancing, healthOf, seeded } from "../../test/support/balancing.js";
-import { chooseOrigins, drawKey, drawOrder, drawOutcome } from "./origins.js";
+import { chooseOrigins, drawKey, drawOrder, drawOutcome, drawOutcomeAt } from "./origins.js";
 
 const b = balancing({
   monitors: { m: { type: "tcp", port: 80 } },
@@ -67,6 +67,13 @@ describe("draws", () => {
       const picks = drawOrder(weights, max, () => { usedA++; return a(); });
       expect(drawOutcome(weights, max, () => { usedB++; return b(); })).toBe(drawKey(picks, n));
       expect(usedB).toBe(usedA);
+      // And from a typed array, at an offset (the answer cache's rows).
+      const c = seeded(seed);
+      let usedC = 0;
+      const row = new Float64Array(n + 3);
+      row.set(weights, 3);
+      expect(drawOutcomeAt(row, 3, n, max, () => { usedC++; return c(); })).toBe(drawKey(picks, n));
+      expect(usedC).toBe(usedA);
     }
   });
 });

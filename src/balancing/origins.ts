@@ -64,6 +64,13 @@ export function drawOutcome(weights: readonly number[], max: number, random: () 
   return draw(weights, max, random, null);
 }
 
+/** drawOutcome over the n weights at `from` in a typed array (the answer cache keeps them in an entry's row). */
+export function drawOutcomeAt(weights: Float64Array, from: number, n: number, max: number, random: () => number): number {
+  if (n > remaining.length) remaining = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) remaining[i] = weights[from + i]!;
+  return drawRemaining(n, max, random, null);
+}
+
 /** What is left to draw from (a scratch: candidates are few, and this runs per query). */
 let remaining = new Float64Array(64);
 
@@ -72,6 +79,11 @@ function draw(weights: readonly number[], max: number, random: () => number, pic
   const n = weights.length;
   if (n > remaining.length) remaining = new Float64Array(n * 2);
   for (let i = 0; i < n; i++) remaining[i] = weights[i]!;
+  return drawRemaining(n, max, random, picks);
+}
+
+/** The draws from the n weights in `remaining`. */
+function drawRemaining(n: number, max: number, random: () => number, picks: number[] | null): number {
   let count = n, key = 0, radix = 1;
   for (let k = 0; k < max && count > 0; k++) {
     let i = 0;

@@ -26,7 +26,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
-import { drawOutcome, type OriginDraw } from "../balancing/origins.js";
+import { drawOutcome, drawOutcomeAt, type OriginDraw } from "../balancing/origins.js";
 import { geoClass } from "../balancing/policies/geo.js";
 import type { LocationClass } from "../balancing/policies/policy.js";
 import { EVERYWHERE, type Explanation, type Reuse } from "../balancing/steer.js";
@@ -218,11 +218,13 @@ const F_STEERED = 1, F_RTT = 2, F_FROM_ECS = 4, F_CLASSED = 8, F_TABLE_SHIFT = 8
  * class) entry's own; an outcome's, its (shape, class) entry's when kept), the reply's length
  * (BY_OUTCOME: look up the outcome drawn), rcode | truncated << 4, metric id, and where the reply
  * is: inline after the fields when it fits in REPLY_INLINE bytes (-1), else its offset in the
- * arena. A BY_OUTCOME entry keeps up to OUTCOMES (outcome, entry + 1) pairs in that space instead.
+ * arena. A BY_OUTCOME entry keeps its draw in that space instead: the picks (in E_FLAGS), the
+ * number of weights (in E_METRIC; -1: more than WEIGHTS, see entryDraw) and the weights as
+ * float64, then up to OUTCOMES (outcome, entry + 1) pairs.
  */
 const E_SHAPE = 0, E_CLASS = 1, E_OUTCOME = 2, E_GENERATION = 3, E_VERSION = 4, E_RTT_VERSION = 5, E_STAMP = 6,
   E_LENGTH = 7, E_FLAGS = 8, E_METRIC = 9, E_AT = 10, E_INLINE = 12, REPLY_INLINE = 144, ER = E_INLINE + REPLY_INLINE / 4,
-  OUTCOMES = REPLY_INLINE / 8;
+  WEIGHTS = 8, E_PAIRS = E_INLINE + 2 * WEIGHTS, OUTCOMES = (ER - E_PAIRS) / 2;
 
 /** An entry's outcome when it is the (shape, class) entry itself, not one outcome of a draw. */
 const BASE = -1;
@@ -248,6 +250,7 @@ export class AnswerCache {
   private entrySlots = new Int32Array(0);
   private entryRows = new Int32Array(0);
   private entryBytes = new Uint8Array(0);
+  private entryFloats = new Float64Array(0);
   /** The draw of a (shape, class) entry whose origins are drawn at random; null otherwise. */
   private entryDraw: (OriginDraw | null)[] = [];
   private explanations: (Explanation | undefined)[] = [];
@@ -335,8 +338,11 @@ export class AnswerCache {
       // Origins at random by weight: draw as the full path would (origins.ts), with the same random
       // numbers, and take the reply kept for that outcome; none yet: the full path makes it from
       // these very numbers.
-      const draw = this.entryDraw[e]!;
-      const o = this.findOutcome(b, id, cls, drawOutcome(draw.weights, draw.picks, this.recording));
+      const n = rows[b + E_METRIC]!;
+      let outcome: number;
+      if (n >= 0) outcome = drawOutcomeAt(this.entryFloats, (b + E_INLINE) >> 1, n, rows[b + E_FLAGS]!, this.recording);
+      else { const draw = this.entryDraw[e]!; outcome = drawOutcome(draw.weights, draw.picks, this.recording); }
+      const o = this.findOutcome(b, id, cls, outcome);
       r = o * ER;
       if (o < 0 || rows[r + E_STAMP] !== rows[b + E_STAMP] || rows[r + E_GENERATION] !== generation) return null;
     }
@@ -462,7 +468,7 @@ export class AnswerCache {
     const o = this.entry(id, cls, draw.key);
     this.setEntry(o, generation, version, rttVersion, stamp, reply, cut, flags, metric, null, explanation);
     // The outcome among its (shape, class) entry's pairs, when there is room.
-    const pairs = e * ER + E_INLINE;
+    const pairs = e * ER + E_PAIRS;
     for (let i = 0; i < OUTCOMES; i++) {
       const at = pairs + 2 * i;
       if (this.entryRows[at + 1] === 0) { this.entryRows[at] = draw.key; this.entryRows[at + 1] = o + 1; break; }
@@ -595,7 +601,7 @@ export class AnswerCache {
   private findOutcome(b: number, id: number, cls: number, outcome: number): number {
     const rows = this.entryRows;
     for (let i = 0; i < OUTCOMES; i++) {
-      const at = b + E_INLINE + 2 * i;
+      const at = b + E_PAIRS + 2 * i;
       const o = rows[at + 1]!;
       if (o === 0) return -1;
       if (rows[at] === outcome) return o - 1;
@@ -624,6 +630,7 @@ export class AnswerCache {
     if ((e + 1) * ER > this.entryRows.length) {
       this.entryRows = grown(this.entryRows, ER * Math.max(e + 1, Math.min(Math.max(1024, e * 2), this.bounds.replies + 2)));
       this.entryBytes = new Uint8Array(this.entryRows.buffer);
+      this.entryFloats = new Float64Array(this.entryRows.buffer);
     }
     // Entries 0..e-1 are in the table; e goes in below.
     if (this.entries * 2 > this.entrySlots.length) this.rehash(Math.max(4096, this.entrySlots.length * 2), e);
@@ -640,7 +647,7 @@ export class AnswerCache {
     return e;
   }
 
-  /** Entry e's fields and reply (null with BY_OUTCOME: its space holds outcome pairs, kept while it stays BY_OUTCOME). */
+  /** Entry e's fields and reply (null with BY_OUTCOME: its space holds the draw and outcome pairs, kept while it stays BY_OUTCOME). */
   private setEntry(e: number, generation: number, version: number, rttVersion: number, stamp: number,
     reply: Buffer | null, length: number, flags: number, metric: number, draw: OriginDraw | null, explanation: Explanation | undefined): void {
     const rows = this.entryRows, b = e * ER;
@@ -661,6 +668,11 @@ export class AnswerCache {
     rows[b + E_LENGTH] = length;
     rows[b + E_FLAGS] = flags;
     rows[b + E_METRIC] = metric;
+    if (draw !== null) {
+      rows[b + E_FLAGS] = draw.picks;
+      rows[b + E_METRIC] = draw.weights.length <= WEIGHTS ? draw.weights.length : -1;
+      if (draw.weights.length <= WEIGHTS) this.entryFloats.set(draw.weights, (b + E_INLINE) >> 1);
+    }
     this.entryDraw[e] = draw;
     this.explanations[e] = explanation;
   }
