@@ -59,6 +59,8 @@ export interface PeerInstance {
   readonly record: InstanceRecord;
   /** ms since the epoch (this instance's clock): when its record last arrived (or now, for itself). */
   readonly lastSeen: number;
+  /** ms since then. */
+  readonly ageMs: number;
   /** Its record expired (lease gone): kept to be shown, no longer voting. */
   readonly gone: boolean;
   readonly self: boolean;
@@ -164,9 +166,10 @@ export class EtcdPeers {
 
   /** Every instance known: this one first, then the others by name. */
   peers(): PeerInstance[] {
-    const self: PeerInstance = { record: this.record(), lastSeen: Date.now(), gone: false, self: true };
+    const now = Date.now();
+    const self: PeerInstance = { record: this.record(), lastSeen: now, ageMs: 0, gone: false, self: true };
     const others = [...this.instances.entries()].filter(([name]) => name !== this.me.instance).sort(([a], [b]) => a.localeCompare(b))
-      .map(([, i]) => ({ record: i.record, lastSeen: i.lastSeen, gone: i.gone, self: false }));
+      .map(([, i]) => ({ record: i.record, lastSeen: i.lastSeen, ageMs: Math.max(0, now - i.lastSeen), gone: i.gone, self: false }));
     return [self, ...others];
   }
 
