@@ -2,9 +2,12 @@
 // processes on loopback, started here. Each instance probes the same HTTP origin from its own
 // source address (--probe-source 127.0.0.1, .2, .3); the origin answers 503 to the sources a test
 // blocks, which makes a partial outage seen by some instances only. Then the faults: an etcd member
-// killed, all of etcd unreachable, an instance killed.
+// killed, all of etcd unreachable, an instance killed; and, on a cluster of their own, an instance
+// that reaches etcd through a proxy the test slows down and stalls (test/support/proxy.ts), and one
+// whose wall clock is an hour behind (libfaketime, test/support/clock.ts).
 
 import { spawnSync } from "node:child_process";
+import dns from "node:dns";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -16,9 +19,11 @@ import { Etcd3 } from "etcd3";
 import { metric, request, sleep, until } from "./support/http.js";
 import { GSLB, killGroup, serve, type Running } from "./support/processes.js";
 import { balancedZone } from "./support/zones.js";
+import { slowProxy, type ProxyMode, type SlowProxy } from "./support/proxy.js";
+import { skewedClock } from "./support/clock.js";
 
 const MAIN = "192.0.2.1", BACKUP = "198.51.100.1";
-const WWW = "www.lb.example.com", EU = "eu.lb.example.com";
+const WWW = "www.lb.example.com", EU = "eu.lb.example.com", ENAM = "enam.lb.example.com";
 const TOKEN = "0123456789abcdef0123456789abcdef";
 /** Probes every 5 s (the schema's minimum), one failure or success decides: a vote moves within ~7 s. */
 const VOTE_MS = 25_000;
@@ -337,6 +342,203 @@ describe("several instances voting through etcd", () => {
     expect(c.instances.find((i: any) => i.instance === "g3")).toMatchObject({ gone: true, degraded: true });
     console.log(`killed instance's verdicts gone from the vote after ${ms} ms (lease TTL 3 s)`);
   }, 60_000);
+});
+
+/** Every query of a run: answered or not, its latency, what it said; and the control instance's latencies, asked alternately. */
+interface Run { sent: number; answered: number; wrong: string[]; ms: number[]; control: number[] }
+
+/**
+ * `count` A queries for `name` through node's dns.Resolver (c-ares), one every `paceMs`, each given
+ * 1 s; each followed by one to `controlPort` (an instance etcd's slowness does not reach: the
+ * machine's own noise, at the same moments).
+ */
+async function measure(port: number, controlPort: number, name: string, want: string, count: number, paceMs: number, until?: () => boolean): Promise<Run> {
+  const resolver = (p: number) => { const r = new dns.promises.Resolver({ timeout: 1000, tries: 1 }); r.setServers([`127.0.0.1:${p}`]); return r; };
+  const r = resolver(port), c = resolver(controlPort);
+  const run: Run = { sent: 0, answered: 0, wrong: [], ms: [], control: [] };
+  while (run.sent < count || (until !== undefined && !until())) {
+    run.sent++;
+    let t = performance.now();
+    try {
+      const a = await r.resolve4(name);
+      run.ms.push(performance.now() - t);
+      run.answered++;
+      if (a.join(",") !== want) run.wrong.push(a.join(","));
+    } catch (err) {
+      run.wrong.push((err as Error).message);
+    }
+    t = performance.now();
+    if (await c.resolve4(name).then(() => true, () => false)) run.control.push(performance.now() - t);
+    await sleep(paceMs);
+  }
+  return run;
+}
+const pct = (ms: readonly number[], p: number) => { const s = [...ms].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN; };
+const summary = (r: Run) => `${r.answered}/${r.sent} answered, p50 ${pct(r.ms, 50).toFixed(2)} ms, p99 ${pct(r.ms, 99).toFixed(2)} ms, max ${Math.max(...r.ms).toFixed(2)} ms (n1 meanwhile: p99 ${pct(r.control, 99).toFixed(2)} ms, max ${Math.max(...r.control).toFixed(2)} ms)`;
+
+describe("an instance whose network to etcd or whose clock is slow", () => {
+  // Three instances of their own on a cluster of their own: n1 (normal), s2 (reaches etcd only
+  // through proxies the test slows down and stalls), c3 (its wall clock an hour behind).
+  let etcd: EtcdCluster;
+  // o: www's origin; o2: enam's, which only ENAM (s2) votes on: how s2's own writes reach the others.
+  const o = origin(), o2 = origin();
+  const prefix = `/gslb-slow-${process.pid}/`;
+  const proxies: SlowProxy[] = [];
+  const clock = skewedClock("-1h");
+  const running: Instance[] = [];
+  const setMode = (mode: ProxyMode) => { for (const p of proxies) p.mode = mode; };
+  const ask = async (i: Instance) => (await answerData(i.p.port, WWW))[0];
+  const everyone = (want: string) => async () => (await Promise.all(running.map(ask))).every((a) => a === want);
+  const vote = async (i: Instance) => (await request(i.base, "/api/v1/pools")).json.pools.find((p: any) => p.pool === "main").origins[0].vote;
+
+  async function start(name: string, source: string, region: string, endpoints: string, env?: NodeJS.ProcessEnv): Promise<Instance> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gslb-slow-${name}-`));
+    const [port, port2] = [o, o2].map((x) => (x.server.address() as { port: number }).port);
+    fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(balancedZone({
+      monitors: { web: { type: "http", port, interval: 5, timeout: 2, retries: 0, expected_codes: "200" }, web2: { type: "http", port: port2, interval: 5, timeout: 2, retries: 0, expected_codes: "200" } },
+      pools: {
+        main: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web" },
+        enam: { origins: [{ name: "o1", address: MAIN, health_address: "127.0.0.1" }], monitor: "web2", check_regions: ["ENAM"] },
+        backup: { origins: [{ name: "b1", address: BACKUP }] },
+      },
+      load_balancers: { www: { default_pools: ["main", "backup"], fallback_pool: "backup", ttl: 30 }, enam: { default_pools: ["enam", "backup"], fallback_pool: "backup", ttl: 30 } },
+    })));
+    const p = await serve(["--zones", dir, "--instance", name, "--region", region, "--probe-source", source,
+      "--etcd", endpoints, "--etcd-prefix", prefix, "--etcd-lease-ttl", "3"], 40_000, env);
+    const i = { name, source, region, dir, p, base: `http://${(await p.waitFor("serving")).http}` };
+    running.push(i);
+    return i;
+  }
+
+  beforeAll(async () => {
+    etcd = await startEtcd(3);
+    for (const x of [o, o2]) await new Promise<void>((r) => x.server.listen(0, "127.0.0.1", () => r()));
+    for (const m of etcd.members) { const u = new URL(m.clientUrl); proxies.push(await slowProxy(u.hostname, Number(u.port))); }
+    await start("n1", "127.0.0.1", "WEU", etcd.endpoints);
+    await start("s2", "127.0.0.2", "ENAM", proxies.map((p) => `http://${p.address}`).join(","));
+    await start("c3", "127.0.0.3", "SEAS", etcd.endpoints, clock.env);
+    await until(async () => (await Promise.all(running.map(async (i) => (await request(i.base, "/api/v1/cluster")).json.instances.filter((x: any) => !x.gone).length))).every((n) => n === 3), 15_000, "three instances in /api/v1/cluster");
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const i of running) {
+      if (i.p.proc.exitCode === null && i.p.proc.signalCode === null) i.p.proc.kill("SIGKILL");
+      fs.rmSync(i.dir, { recursive: true, force: true });
+    }
+    for (const p of proxies) await p.close();
+    for (const x of [o, o2]) { x.server.closeAllConnections(); x.server.close(); }
+    clock.remove();
+    await etcd?.stop();
+  });
+
+  it("a clock an hour behind: its verdicts count on the others, theirs on it; nobody shows it stale; NTP stepping it right changes nothing", async () => {
+    const [n1, , c3] = running as [Instance, Instance, Instance];
+    // The preload works: c3's own idea of now is an hour behind n1's.
+    const [tn, tc] = await Promise.all([n1, c3].map(async (i) => Date.parse((await request(i.base, "/api/v1/status")).json.generated_at)));
+    expect(tn! - tc!).toBeGreaterThan(3500_000);
+    // s2 and c3 down: n1's own probes succeed, but c3's verdict is one of the majority.
+    o.blocked.add("127.0.0.2");
+    o.blocked.add("127.0.0.3");
+    await until(everyone(BACKUP), VOTE_MS, "every instance answers the backup (n1 by c3's verdict)");
+    const onN1 = await vote(n1);
+    expect(onN1).toMatchObject({ state: "down", counted: 3, down: 2 });
+    expect(onN1.verdicts.map((v: any) => [v.instance, v.state, v.counted]).sort()).toEqual([["c3", "down", true], ["n1", "up", true], ["s2", "down", true]]);
+    // Now c3's own probes succeed and n1's fail: c3 answers the backup by the others' verdicts.
+    o.blocked.delete("127.0.0.3");
+    o.blocked.add("127.0.0.1");
+    const onC3 = await until(async () => { const v = await vote(c3); return v.verdicts.find((x: any) => x.instance === "c3")?.state === "up" && v.state === "down" ? v : null; }, VOTE_MS, "c3 up by itself, down by the vote");
+    expect(onC3).toMatchObject({ state: "down", basis: "vote", counted: 3, down: 2 });
+    expect(await Promise.all(running.map(ask))).toEqual([BACKUP, BACKUP, BACKUP]);
+    // Seen from n1, c3 is neither gone nor stale; seen from c3, nor are the others. "Last seen" is
+    // the reader's clock when a record arrived (rewritten every 10 s), so the writer's clock is no part of it.
+    for (const [from, other] of [[c3, "n1"], [c3, "s2"], [n1, "c3"]] as const) {
+      const c = (await request(from.base, "/api/v1/cluster")).json;
+      const seen = c.instances.find((i: any) => i.instance === other);
+      expect(seen, `${other} from ${from.name}`).toMatchObject({ gone: false, degraded: false });
+      // `gslb cluster status` on this (normal) machine, asking either instance: seconds, not an hour.
+      const cli = spawnSync(process.execPath, [GSLB, "cluster", "status", "--http", from.base.slice("http://".length)], { encoding: "utf8" });
+      const ago = Number(new RegExp(`^${other}\\s+\\S+\\s+\\S+\\s+(\\d+) s ago\\s+ok`, "m").exec(cli.stdout)?.[1]);
+      expect(ago, cli.stdout).toBeLessThan(12);
+      expect(seen.last_seen_s_ago, `${other} from ${from.name}`).toBeGreaterThanOrEqual(0);
+      expect(seen.last_seen_s_ago, `${other} from ${from.name}`).toBeLessThan(12);
+    }
+    // NTP steps c3's clock right: a jump of an hour forward. Durations are measured on the
+    // monotonic clock: no keep-alive looks an hour late, no lease is dropped, nothing is reconnected.
+    const mark = c3.p.lines().length;
+    clock.set("+0");
+    await until(async () => Math.abs(Date.parse((await request(c3.base, "/api/v1/status")).json.generated_at) - Date.now()) < 60_000, 5000, "c3's clock stepped right");
+    await sleep(2000);
+    expect(c3.p.lines().slice(mark).filter((l) => String(l.msg).startsWith("etcd")).map((l) => `${l.msg} ${l.reason ?? ""}`)).toEqual([]);
+    expect((await request(c3.base, "/api/v1/cluster")).json.etcd.state).toBe("connected");
+    expect(await Promise.all(running.map(ask))).toEqual([BACKUP, BACKUP, BACKUP]);
+  }, 60_000);
+
+  it("a slow, then stalled, network to etcd: that instance's answers stay fast and right; when the network is back it converges", async () => {
+    const [n1, s2] = running as [Instance, Instance, Instance];
+    o.blocked.clear();
+    await until(everyone(MAIN), VOTE_MS, "every instance answers main");
+    const before = await measure(s2.p.port, n1.p.port, WWW, MAIN, 200, 10);
+    const writes0 = metric((await request(s2.base, "/metrics")).text, "gslb_etcd_writes_total");
+    const lost = (from: number) => s2.p.lines().slice(from).filter((l) => String(l.msg).startsWith("etcd: lease or watch lost") || String(l.msg).startsWith("etcd unreachable"));
+    // Slow: every chunk to and from etcd held 0.2–0.8 s (a round trip of up to 1.6 s, within the
+    // 3 s lease and call deadline). Meanwhile s2's own verdict on enam's origin goes down (only
+    // ENAM, s2, votes on it): written through the slow path, n1 answers enam from the backup once
+    // it has arrived. s2 stays connected throughout.
+    let mark = s2.p.lines().length;
+    setMode({ kind: "slow", minMs: 200, maxMs: 800 });
+    const slowAt = Date.now();
+    o2.blocked.add("127.0.0.2");
+    let followed = 0, done = false;
+    const follow = until(async () => (await answerData(n1.p.port, ENAM))[0] === BACKUP, VOTE_MS, "n1 follows s2's verdict, written through the slow path")
+      .then(() => { followed = Date.now() - slowAt; }).finally(() => { done = true; });
+    const slow = await measure(s2.p.port, n1.p.port, WWW, MAIN, 200, 25, () => done);
+    await follow;
+    expect((await answerData(s2.p.port, ENAM))[0]).toBe(BACKUP);
+    expect(lost(mark)).toEqual([]);
+    // Slower: 1–3 s a chunk, as long as the lease itself: s2 may lose its lease and be degraded
+    // (its own verdicts then) or stay connected; either way its answers do not wait.
+    mark = s2.p.lines().length;
+    setMode({ kind: "slow", minMs: 1000, maxMs: 3000 });
+    const slower = await measure(s2.p.port, n1.p.port, WWW, MAIN, 200, 25);
+    const slowerEvents = lost(mark).map((l) => l.msg.split(":")[0]);
+    // Stalled: nothing passes, connections stay open. The others' verdicts change meanwhile (n1 and
+    // c3 now fail their probes), which s2 cannot learn: it answers by what it knows, then, degraded,
+    // by its own verdicts (up): main either way.
+    setMode({ kind: "stalled" });
+    const stalledAt = Date.now();
+    o.blocked.add("127.0.0.1");
+    o.blocked.add("127.0.0.3");
+    let degraded = false, degradedAfter = 0;
+    const poll = until(async () => (await request(s2.base, "/readyz")).json.etcd?.degraded === true, 25_000, "s2 degraded")
+      .then(() => { degradedAfter = Date.now() - stalledAt; }).finally(() => { degraded = true; });
+    const stalled = await measure(s2.p.port, n1.p.port, WWW, MAIN, 200, 25, () => degraded);
+    await poll;
+    const held = proxies.reduce((n, p) => n + p.held(), 0);
+    const writes1 = metric((await request(s2.base, "/metrics")).text, "gslb_etcd_writes_total");
+    console.log(`s2's DNS answers: before ${summary(before)}; etcd slow (0.2–0.8 s a chunk) ${summary(slow)}, s2's verdict followed by n1 after ${followed} ms (probe interval 5 s); ` +
+      `slower (1–3 s) ${summary(slower)}, s2 meanwhile: ${slowerEvents.join(", ") || "connected"}; stalled ${summary(stalled)}, degraded after ${degradedAfter} ms; ` +
+      `etcd writes confirmed meanwhile ${writes1 - writes0}, ${held} bytes held in the proxies`);
+    for (const [what, r] of [["before", before], ["slow", slow], ["slower", slower], ["stalled", stalled]] as const) {
+      expect(r.answered, what).toBe(r.sent);
+      expect(r.wrong, what).toEqual([]);
+      // About a millisecond, tens at worst on a loaded 2-core machine, as before the slowdown.
+      expect(pct(r.ms, 50), what).toBeLessThan(Math.max(5, 3 * pct(before.ms, 50)));
+      expect(pct(r.ms, 99), what).toBeLessThan(Math.max(100, 5 * pct(before.ms, 99), 2 * pct(r.control, 99)));
+      // Not one query waited for etcd (a second or more in the slower phase, forever while stalled).
+      expect(Math.max(...r.ms), what).toBeLessThan(1000);
+    }
+    // Back to normal: s2 takes a new lease, reads everyone's verdicts and answers as the others do.
+    setMode({ kind: "normal" });
+    const t = Date.now();
+    await until(everyone(BACKUP), VOTE_MS, "every instance answers the backup (s2 by the others' verdicts)");
+    console.log(`network back: s2 answers with the others after ${Date.now() - t} ms`);
+    expect(await vote(s2)).toMatchObject({ state: "down", basis: "vote", counted: 3, down: 2 });
+    for (const i of running) {
+      const c = await until(async () => { const j = (await request(i.base, "/api/v1/cluster")).json; return j.etcd.state === "connected" && j.instances.filter((x: any) => !x.gone).length === 3 ? j : null; }, 15_000, `${i.name} sees three instances`);
+      expect(c!.instances.find((x: any) => x.instance === "s2").degraded, i.name).toBe(false);
+    }
+    expect(s2.p.lines().some((l) => l.msg?.startsWith("etcd reachable again"))).toBe(true);
+  }, 90_000);
 });
 
 describe("etcd unreachable from the start", () => {

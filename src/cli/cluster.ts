@@ -47,14 +47,15 @@ function flagged(c: ClusterStatus): boolean {
   return c.skew || c.instances.some((i) => i.degraded || i.gone);
 }
 
-export function render(c: ClusterStatus, now = Date.now()): string {
+export function render(c: ClusterStatus): string {
   if (c.etcd === null) return "this instance is alone (no --etcd): there is no cluster to show\n";
   const lines: string[] = [];
   lines.push(`etcd: ${c.etcd.state}${c.etcd.degraded ? " (DEGRADED: answering from this instance's own health checks)" : ""} since ${c.etcd.since}; ${c.etcd.endpoints.join(",")} prefix ${c.etcd.prefix}${c.etcd.last_error !== null && c.etcd.degraded ? `; ${c.etcd.last_error}` : ""}`);
   lines.push("");
   const rows = [["INSTANCE", "REGION", "POP", "LAST SEEN", "STATE", "VERSION"]];
   for (const i of c.instances) {
-    const ago = Math.max(0, Math.round((now - Date.parse(i.last_seen)) / 1000));
+    // The instance's own count (its clock at both ends): this machine's clock may differ from its.
+    const ago = i.last_seen_s_ago;
     rows.push([`${i.instance}${i.self ? " (this)" : ""}`, i.region ?? "-", i.pop ?? "-", i.self ? "now" : `${ago} s ago`, i.gone ? "GONE" : i.degraded ? "DEGRADED" : "ok", i.version]);
   }
   lines.push(...table(rows));

@@ -59,6 +59,8 @@ export interface PeerInstance {
   readonly record: InstanceRecord;
   /** ms since the epoch (this instance's clock): when its record last arrived (or now, for itself). */
   readonly lastSeen: number;
+  /** ms since then, on the monotonic clock (right across a step of the wall clock). */
+  readonly ageMs: number;
   /** Its record expired (lease gone): kept to be shown, no longer voting. */
   readonly gone: boolean;
   readonly self: boolean;
@@ -97,6 +99,7 @@ export class EtcdPeers {
   private closed = false;
   private lease: Lease | null = null;
   private leaseId: string | null = null;
+  /** Monotonic (performance.now()), as every duration here: a wall clock stepped (NTP correcting it) is no lost lease. */
   private lastKeepalive = 0;
   private watcher: Watcher | null = null;
   private watchDownSince: number | null = null;
@@ -112,7 +115,8 @@ export class EtcdPeers {
   private readonly rttWritten = new Map<number, Record<string, number>>();
   private zones: readonly ZoneSummary[] = [];
   private readonly started = new Date().toISOString();
-  private readonly instances = new Map<string, { record: InstanceRecord; lastSeen: number; gone: boolean }>();
+  /** Other instances; `seenAt`: when their record last arrived (monotonic). */
+  private readonly instances = new Map<string, { record: InstanceRecord; seenAt: number; gone: boolean }>();
   private overrides = new Map<string, OverrideEntry>();
   private firstSync: () => void = () => {};
   private readonly synced: Promise<void>;
@@ -164,9 +168,11 @@ export class EtcdPeers {
 
   /** Every instance known: this one first, then the others by name. */
   peers(): PeerInstance[] {
-    const self: PeerInstance = { record: this.record(), lastSeen: Date.now(), gone: false, self: true };
+    // An age on the monotonic clock, a time on the wall clock now: right even if the wall clock was stepped since.
+    const now = Date.now(), mono = performance.now();
+    const self: PeerInstance = { record: this.record(), lastSeen: now, ageMs: 0, gone: false, self: true };
     const others = [...this.instances.entries()].filter(([name]) => name !== this.me.instance).sort(([a], [b]) => a.localeCompare(b))
-      .map(([, i]) => ({ record: i.record, lastSeen: i.lastSeen, gone: i.gone, self: false }));
+      .map(([, i]) => ({ record: i.record, lastSeen: now - (mono - i.seenAt), ageMs: mono - i.seenAt, gone: i.gone, self: false }));
     return [self, ...others];
   }
 
@@ -245,9 +251,9 @@ export class EtcdPeers {
     const lease = this.client.lease(this.options.leaseTtlS, { autoKeepAlive: true });
     this.lease = lease;
     lease.on("lost", (err) => { if (this.lease === lease) this.lost(`lease lost: ${(err as Error).message}`); });
-    lease.on("keepaliveSucceeded", () => { if (this.lease === lease) this.lastKeepalive = Date.now(); });
+    lease.on("keepaliveSucceeded", () => { if (this.lease === lease) this.lastKeepalive = performance.now(); });
     this.leaseId = await lease.grant();
-    this.lastKeepalive = Date.now();
+    this.lastKeepalive = performance.now();
     // Everything of ours again (a new lease: what the old one held may be gone), then everything of everyone.
     await this.writeRecord();
     for (const id of this.voted.ids()) this.dirty.add(id);
@@ -275,7 +281,7 @@ export class EtcdPeers {
     this.watchDownSince = null;
     watcher.on("put", (kv) => this.apply("put", kv));
     watcher.on("delete", (kv) => this.apply("delete", kv));
-    watcher.on("disconnected", () => { if (this.watcher === watcher) this.watchDownSince ??= Date.now(); });
+    watcher.on("disconnected", () => { if (this.watcher === watcher) this.watchDownSince ??= performance.now(); });
     watcher.on("connected", () => { if (this.watcher === watcher) this.watchDownSince = null; });
     watcher.on("error", (err) => { if (this.watcher === watcher) this.lost(`watch failed: ${err.message}`); });
     this.heartbeat = setInterval(() => { if (this.state === "connected") void this.writeRecord().catch((err) => this.noteError("heartbeat", err)); }, HEARTBEAT_MS);
@@ -293,7 +299,7 @@ export class EtcdPeers {
   /** Every 500 ms: a lease whose keep-alives failed for twice its TTL, or a watch down for GRACE_MS, is a lost connection. */
   private check(): void {
     if (this.state !== "connected") return;
-    const now = Date.now();
+    const now = performance.now();
     // Twice the TTL, as etcd3 itself: a leader election (one member killed) delays keep-alives, and
     // the new leader extends every lease, so a keep-alive late by less than the TTL loses nothing.
     if (now - this.lastKeepalive > 2 * this.options.leaseTtlS * 1000) this.lost(`no lease keep-alive for ${Math.round((now - this.lastKeepalive) / 1000)} s`);
@@ -448,7 +454,7 @@ export class EtcdPeers {
           return;
         }
         alive?.add(name);
-        this.instances.set(name, { record, lastSeen: Date.now(), gone: false });
+        this.instances.set(name, { record, seenAt: performance.now(), gone: false });
         const region = record.region !== null && isRegionCode(record.region) ? record.region : null;
         if (this.bulk !== null) this.bulk.regions.set(name, region);
         else this.voted.setRegion(name, region);
@@ -480,8 +486,8 @@ export class EtcdPeers {
     const i = this.instances.get(name);
     if (i !== undefined && !i.gone) { i.gone = true; this.log.info({ instance: name }, "instance gone (its lease expired): the vote goes on without it"); }
     this.voted.dropInstance(name);
-    const cutoff = Date.now() - GONE_KEPT_MS;
-    for (const [n, x] of this.instances) if (x.gone && x.lastSeen < cutoff) this.instances.delete(n);
+    const cutoff = performance.now() - GONE_KEPT_MS;
+    for (const [n, x] of this.instances) if (x.gone && x.seenAt < cutoff) this.instances.delete(n);
   }
 }
 

@@ -9,7 +9,7 @@ export interface ClusterStatus {
   readonly etcd: null | { readonly state: string; readonly degraded: boolean; readonly since: string; readonly last_error: string | null; readonly endpoints: readonly string[]; readonly prefix: string; readonly lease_ttl_s: number };
   readonly instances: readonly {
     readonly instance: string; readonly self: boolean; readonly region: string | null; readonly pop: string | null; readonly version: string;
-    readonly started: string; readonly last_seen: string; readonly degraded: boolean; readonly gone: boolean;
+    readonly started: string; readonly last_seen: string; readonly last_seen_s_ago: number; readonly degraded: boolean; readonly gone: boolean;
     readonly zones: readonly { readonly zone: string; readonly serial: number; readonly digest: string }[];
   }[];
   readonly zones: readonly { readonly zone: string; readonly skew: boolean; readonly instances: Readonly<Record<string, { readonly serial: number; readonly digest: string } | null>> }[];
@@ -23,7 +23,10 @@ export function clusterStatus(etcd: EtcdPeers | null): ClusterStatus {
   const degradedSelf = etcd.degraded;
   const instances = peers.map((p) => ({
     instance: p.record.instance, self: p.self, region: p.record.region, pop: p.record.pop, version: p.record.version,
-    started: p.record.started, last_seen: new Date(p.lastSeen).toISOString(),
+    // last_seen: when the record last arrived here, on this instance's clock (the writer's clock,
+    // however wrong, is no part of it); last_seen_s_ago: its age, for a reader on another machine,
+    // whose clock may not be this one's. `started` is the instance's own word (its clock).
+    started: p.record.started, last_seen: new Date(p.lastSeen).toISOString(), last_seen_s_ago: Math.round(p.ageMs / 1000),
     // Another instance that cannot reach etcd lets its record expire: seen from here, it is gone.
     degraded: p.self ? degradedSelf : p.gone, gone: p.gone,
     zones: p.record.zones,

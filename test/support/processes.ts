@@ -57,12 +57,12 @@ export function run(command: string, args: string[], { detached = false, env = p
 }
 
 /** `gslb serve ARGS` (one answering process unless ARGS say otherwise), listening on ports the OS picks (DNS, and the status API unless ARGS name one); resolves once it serves. */
-export async function serve(args: string[], startMs = 15_000): Promise<Running & { port: number }> {
+export async function serve(args: string[], startMs = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<Running & { port: number }> {
   const withWorkers = args.includes("--workers") ? args : ["--workers", "1", ...args];
   // The status API on a port the OS picks too: the default 127.0.0.1:8053 is anyone's (a server
   // started by hand, another test file, another checkout's tests).
   const withHttp = args.includes("--http") || args.includes("--no-http") ? withWorkers : ["--http", "127.0.0.1:0", ...withWorkers];
-  const p = run(process.execPath, [GSLB, "serve", "--listen", "127.0.0.1:0", ...withHttp]);
+  const p = run(process.execPath, [GSLB, "serve", "--listen", "127.0.0.1:0", ...withHttp], { env });
   let serving: Record<string, any>;
   try {
     serving = await p.waitFor("serving", startMs);
