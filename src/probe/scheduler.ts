@@ -109,8 +109,9 @@ export class Prober {
       r.timer = null;
       // Probes start an interval apart (not an interval after the previous one ended), so a
       // failing origin is seen within interval × consecutive_down + timeout, jitter aside.
-      const started = Date.now();
-      void this.run(r).then(() => this.schedule(r, Math.max(0, this.nextDelay(r.target) - (Date.now() - started))));
+      // Spans on the monotonic clock: a wall clock stepped back (NTP) must not delay the next probe.
+      const started = performance.now();
+      void this.run(r).then(() => this.schedule(r, Math.max(0, this.nextDelay(r.target) - (performance.now() - started))));
     }, delayMs);
     r.timer.unref();
   }
@@ -125,9 +126,9 @@ export class Prober {
     r.busy = true;
     try {
       if (this.inFlight >= this.concurrency) {
-        const since = Date.now();
+        const since = performance.now();
         await new Promise<void>((res) => this.waiting.push(res));
-        const waitedMs = Date.now() - since;
+        const waitedMs = performance.now() - since;
         if (waitedMs > SATURATED_WAIT_MS && since - this.lastSaturatedReport > SATURATED_REPORT_EVERY_MS) {
           this.lastSaturatedReport = since;
           this.events.onSaturated?.({ waitedMs, waiting: this.waiting.length, cap: this.concurrency });
@@ -152,7 +153,7 @@ export class Prober {
       // take healthy origins out of the answers. The state stands until a real result.
       if (result.stalled === true) {
         this.stalledSinceReport++;
-        const now = Date.now();
+        const now = performance.now();
         if (now - this.lastStalledReport > SATURATED_REPORT_EVERY_MS) {
           this.lastStalledReport = now;
           this.events.onStalled?.({ discarded: this.stalledSinceReport, reason: result.reason });
