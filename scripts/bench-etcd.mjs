@@ -14,7 +14,7 @@ import { etcdVersion, freePort, startEtcd } from "./lib/etcd.mjs";
 
 const opts = {
   instances: 5, origins: 10_000, intervals: [60, 10], steady: 90, flap: 120, flapFraction: 0.01,
-  voteRounds: 5, voteInterval: 5, heartbeat: 100, election: 1000, write: null,
+  voteRounds: 5, voteInterval: 5, heartbeat: 100, election: 1000, etcdFlags: [], write: null,
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
@@ -29,6 +29,7 @@ for (let i = 0; i < argv.length; i += 2) {
   else if (k === "--vote-interval") opts.voteInterval = Number(v);
   else if (k === "--etcd-heartbeat") opts.heartbeat = Number(v);
   else if (k === "--etcd-election") opts.election = Number(v);
+  else if (k === "--etcd-flags") opts.etcdFlags = v.split(/\s+/).filter(Boolean);
   else if (k === "--write") opts.write = v;
   else { console.error(`bench-etcd: unknown option ${k}`); process.exit(2); }
 }
@@ -129,11 +130,11 @@ function startOrigins(port, file) {
 // ------------------------------------------------------------------ one configuration
 
 /** What the bench's own watch of the prefix saw: puts and deletes, by section and instance, and bytes. */
-function newCounters() { return { verdicts: 0, rtt: 0, instances: 0, other: 0, deletes: 0, bytes: 0, byInstance: {} }; }
+function newCounters() { return { verdicts: 0, rtt: 0, instances: 0, other: 0, deletes: 0, expired: 0, bytes: 0, byInstance: {} }; }
 
 async function runConfig(intervalS, withVote) {
   log(`interval ${intervalS} s: etcd, origins, ${opts.instances} instances`);
-  const etcd = await startEtcd(3, { heartbeatMs: opts.heartbeat, electionMs: opts.election });
+  const etcd = await startEtcd(3, { heartbeatMs: opts.heartbeat, electionMs: opts.election, extra: opts.etcdFlags });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-bench-etcd-"));
   const originPort = await freePort();
   const addresses = [...Array.from({ length: opts.origins }, (_, i) => originAddress(i)), VOTE_A, VOTE_B];
@@ -153,7 +154,7 @@ async function runConfig(intervalS, withVote) {
     const rest = kv.key.toString().slice(prefix.length);
     const [section, instance, id] = rest.split("/");
     counters.bytes += kv.key.length + kv.value.length;
-    if (kind === "delete") counters.deletes++;
+    if (kind === "delete") { counters.deletes++; if (section === "instances") counters.expired++; }
     else if (section in counters) counters[section]++;
     else counters.other++;
     counters.byInstance[instance] = (counters.byInstance[instance] ?? 0) + 1;
@@ -175,7 +176,7 @@ async function runConfig(intervalS, withVote) {
     const name = `g${i + 1}`;
     const out = fs.openSync(path.join(work, `${name}.log`), "w");
     const proc = spawn(process.execPath, ["dist/cli/main.js", "serve", "--workers", "1", "--zones", path.join(work, "zones"),
-      "--listen", `127.0.0.1:${dns}`, "--http", `127.0.0.1:${http}`, "--log-level", "warn",
+      "--listen", `127.0.0.1:${dns}`, "--http", `127.0.0.1:${http}`, "--log-level", "info",
       "--instance", name, "--region", REGIONS[i % REGIONS.length], "--etcd", etcd.endpoints, "--etcd-prefix", prefix], { stdio: ["ignore", out, out] });
     const resolver = new Resolver({ timeout: 300, tries: 1 });
     resolver.setServers([`127.0.0.1:${dns}`]);
@@ -207,7 +208,7 @@ async function runConfig(intervalS, withVote) {
     const kinds = Object.fromEntries(["verdicts", "rtt", "instances", "deletes"].map((k) => [k, (b.w[k] - a.w[k]) / s]));
     const mvcc = Math.max(...b.e.map((x, i) => x.puts + x.deletes - a.e[i].puts - a.e[i].deletes)) / s;
     return {
-      interval: intervalS, phase: name, seconds: s, note,
+      interval: intervalS, phase: name, seconds: s, note, from: a.t, to: b.t, expired: b.w.expired - a.w.expired,
       writes: writes.reduce((x, y) => x + y, 0), writesMin: Math.min(...writes), writesMax: Math.max(...writes), kinds,
       bytes: (b.w.bytes - a.w.bytes) / s, mvcc,
       etcdCpu: b.e.map((x, i) => (x.ticks - a.e[i].ticks) / HZ / s),
@@ -276,6 +277,33 @@ async function runConfig(intervalS, withVote) {
     results.push(phase("flapping", c0, await snap(), `${batch} origins (${(opts.flapFraction * 100).toFixed(1)}%) down every ${intervalS} s, the previous ones up: ${expected.toFixed(1)} verdict writes/s expected`));
     if (down.length > 0) await origins.cmd(`up ${down.join(" ")}`);
   } finally {
+    // From the instances' logs (info): leases lost (a new one taken), degradations, the first round of checks.
+    const events = [];
+    for (const i of instances) {
+      let text = "";
+      try { text = fs.readFileSync(i.log, "utf8"); } catch { /* none */ }
+      for (const line of text.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        let l;
+        try { l = JSON.parse(line); } catch { continue; }
+        if (typeof l.msg !== "string") continue;
+        l.time = typeof l.time === "string" ? Date.parse(l.time) : Number(l.time);
+        if (l.msg.startsWith("etcd: lease or watch lost")) events.push({ kind: "lost", t: l.time, instance: i.name, reason: l.reason });
+        else if (l.msg.startsWith("etcd unreachable")) events.push({ kind: "degraded", t: l.time, instance: i.name, reason: l.reason });
+        else if (l.msg.startsWith("first round of health checks done")) events.push({ kind: "first", t: l.time, instance: i.name, ms: l.ms });
+        else if (l.level >= 40) events.push({ kind: "warn", t: l.time, instance: i.name, msg: l.msg });
+      }
+    }
+    for (const r of results) {
+      const inside = events.filter((e) => e.t >= r.from && e.t <= r.to);
+      r.lost = inside.filter((e) => e.kind === "lost").length;
+      r.degraded = inside.filter((e) => e.kind === "degraded").length;
+      const why = [...new Set(inside.filter((e) => e.kind === "lost" || e.kind === "degraded").map((e) => `${e.instance}: ${e.reason}`))];
+      if (why.length > 0) r.note += `${r.note === "" ? "" : "; "}leases lost: ${why.join("; ")}`;
+    }
+    const first = events.filter((e) => e.kind === "first").map((e) => e.ms / 1000);
+    if (first.length > 0 && results[0] !== undefined) results[0].note += `; the first round of health checks took ${Math.min(...first).toFixed(1)}–${Math.max(...first).toFixed(1)} s`;
+    for (const e of events.filter((x) => x.kind === "warn")) log(`${e.instance} warned: ${e.msg}`);
     await watcher.cancel().catch(() => {});
     client.close();
     for (const i of instances) i.proc.kill("SIGTERM");
@@ -360,12 +388,12 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length 
 
 function report(all, votes, meta) {
   const out = [];
-  out.push(`${meta.date}, ${meta.machine}, load average ${meta.loadBefore} before, ${meta.loadAfter} after. etcd ${meta.etcd} (3 members, heartbeat ${opts.heartbeat} ms, election ${opts.election} ms, data in ${os.tmpdir()}), ${opts.instances} instances of gslb (\`--workers 1\`, regions ${REGIONS.slice(0, opts.instances).join(", ")}), ${opts.origins.toLocaleString("en-US")} origins (TCP monitor, Cloudflare's defaults: timeout 5 s, retries 2, consecutive 1; one listener per origin address 127.1.x.y, one origin process), node ${process.version}. Everything shares the machine's ${os.cpus().length} cores, under \`nice -n 19\`.`);
+  out.push(`${meta.date}, ${meta.machine}, load average ${meta.loadBefore} before, ${meta.loadAfter} after. etcd ${meta.etcd} (3 members, heartbeat ${opts.heartbeat} ms, election ${opts.election} ms${opts.etcdFlags.length > 0 ? `, \`${opts.etcdFlags.join(" ")}\`` : ""}, data in ${os.tmpdir()} on disk), ${opts.instances} instances of gslb (\`--workers 1\`, regions ${REGIONS.slice(0, opts.instances).join(", ")}), ${opts.origins.toLocaleString("en-US")} origins (TCP monitor, Cloudflare's defaults: timeout 5 s, retries 2, consecutive 1; one listener per origin address 127.1.x.y, one origin process), node ${process.version}. Everything shares the machine's ${os.cpus().length} cores, under \`nice -n 19\`.`);
   out.push("", `\`scripts/bench-etcd ${meta.args}\``, "");
-  out.push("| interval | phase | s | writes/s, all instances | each instance | verdicts/s | RTT chunks/s | records/s | deletes/s | KiB/s written | etcd puts+deletes/s |");
-  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("| interval | phase | s | writes/s, all instances | each instance | verdicts/s | RTT chunks/s | records/s | deletes/s | KiB/s written | etcd puts+deletes/s | leases lost (expired) |");
+  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of all) {
-    out.push(`| ${r.interval} s | ${r.phase} | ${fmt(r.seconds, 0)} | ${fmt(r.writes)} | ${fmt(r.writesMin)}–${fmt(r.writesMax)} | ${fmt(r.kinds.verdicts)} | ${fmt(r.kinds.rtt, 2)} | ${fmt(r.kinds.instances, 2)} | ${fmt(r.kinds.deletes, 2)} | ${fmt(r.bytes / 1024)} | ${fmt(r.mvcc)} |`);
+    out.push(`| ${r.interval} s | ${r.phase} | ${fmt(r.seconds, 0)} | ${fmt(r.writes)} | ${fmt(r.writesMin)}–${fmt(r.writesMax)} | ${fmt(r.kinds.verdicts)} | ${fmt(r.kinds.rtt, 2)} | ${fmt(r.kinds.instances, 2)} | ${fmt(r.kinds.deletes, 2)} | ${fmt(r.bytes / 1024)} | ${fmt(r.mvcc)} | ${r.lost ?? "?"} (${r.expired}) |`);
   }
   out.push("", "| interval | phase | etcd CPU, each member (s/s) | etcd RSS (MiB) | etcd disk writes (KiB/s, each) | WAL fsyncs/s | DB size at end (in use) | revision | leader changes | gslb CPU, 5 instances (s/s) | gslb RSS, each (MiB) |");
   out.push("|---:|---|---|---|---|---:|---|---:|---:|---:|---|");
