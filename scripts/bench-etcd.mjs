@@ -186,7 +186,11 @@ async function runConfig(intervalS, withVote) {
 
   const snap = async () => {
     const [g, e] = await Promise.all([
-      Promise.all(instances.map(async (i) => ({ writes: metric(await metricsText(`http://127.0.0.1:${i.http}/metrics`), "gslb_etcd_writes_total") ?? 0, ticks: treeTicks(i.proc.pid), rss: treeRss(i.proc.pid) }))),
+      Promise.all(instances.map(async (i) => {
+        const text = await metricsText(`http://127.0.0.1:${i.http}/metrics`);
+        // prom-client's event loop delay histogram is reset at each scrape: its max is over the phase.
+        return { writes: metric(text, "gslb_etcd_writes_total") ?? 0, lag: metric(text, "nodejs_eventloop_lag_max_seconds") ?? 0, ticks: treeTicks(i.proc.pid), rss: treeRss(i.proc.pid) };
+      })),
       Promise.all(etcd.members.map(async (m) => {
         const text = await metricsText(`${m.clientUrl}/metrics`);
         return {
@@ -216,7 +220,7 @@ async function runConfig(intervalS, withVote) {
       revision: Math.max(...b.e.map((x) => x.revision)),
       disk: b.e.map((x, i) => (x.io - a.e[i].io) / s), fsyncs: Math.max(...b.e.map((x, i) => x.fsyncs - a.e[i].fsyncs)) / s,
       leaderChanges: Math.max(...b.e.map((x, i) => x.leaderChanges - a.e[i].leaderChanges)),
-      gslbCpu: b.g.map((x, i) => (x.ticks - a.g[i].ticks) / HZ / s), gslbRss: b.g.map((x) => x.rss / 1024),
+      gslbCpu: b.g.map((x, i) => (x.ticks - a.g[i].ticks) / HZ / s), gslbRss: b.g.map((x) => x.rss / 1024), lag: Math.max(...b.g.map((x) => x.lag)),
     };
   };
   const results = [];
@@ -300,10 +304,13 @@ async function runConfig(intervalS, withVote) {
       r.degraded = inside.filter((e) => e.kind === "degraded").length;
       const why = [...new Set(inside.filter((e) => e.kind === "lost" || e.kind === "degraded").map((e) => `${e.instance}: ${e.reason}`))];
       if (why.length > 0) r.note += `${r.note === "" ? "" : "; "}leases lost: ${why.join("; ")}`;
+      const warned = new Map();
+      for (const e of inside.filter((x) => x.kind === "warn")) warned.set(e.msg, (warned.get(e.msg) ?? new Set()).add(e.instance));
+      for (const [msg, who] of warned) r.note += `${r.note === "" ? "" : "; "}${[...who].sort().join(", ")} logged "${msg.split(":")[0]}"`;
     }
     const first = events.filter((e) => e.kind === "first").map((e) => e.ms / 1000);
     if (first.length > 0 && results[0] !== undefined) results[0].note += `; the first round of health checks took ${Math.min(...first).toFixed(1)}–${Math.max(...first).toFixed(1)} s`;
-    for (const e of events.filter((x) => x.kind === "warn")) log(`${e.instance} warned: ${e.msg}`);
+    for (const e of events.filter((x) => x.kind === "warn")) log(`${e.instance} warned at ${new Date(e.t).toISOString().slice(11, 19)}: ${e.msg}`);
     await watcher.cancel().catch(() => {});
     client.close();
     for (const i of instances) i.proc.kill("SIGTERM");
@@ -395,10 +402,10 @@ function report(all, votes, meta) {
   for (const r of all) {
     out.push(`| ${r.interval} s | ${r.phase} | ${fmt(r.seconds, 0)} | ${fmt(r.writes)} | ${fmt(r.writesMin)}–${fmt(r.writesMax)} | ${fmt(r.kinds.verdicts)} | ${fmt(r.kinds.rtt, 2)} | ${fmt(r.kinds.instances, 2)} | ${fmt(r.kinds.deletes, 2)} | ${fmt(r.bytes / 1024)} | ${fmt(r.mvcc)} | ${r.lost ?? "?"} (${r.expired}) |`);
   }
-  out.push("", "| interval | phase | etcd CPU, each member (s/s) | etcd RSS (MiB) | etcd disk writes (KiB/s, each) | WAL fsyncs/s | DB size at end (in use) | revision | leader changes | gslb CPU, 5 instances (s/s) | gslb RSS, each (MiB) |");
-  out.push("|---:|---|---|---|---|---:|---|---:|---:|---:|---|");
+  out.push("", `| interval | phase | etcd CPU, each member (s/s) | etcd RSS (MiB) | etcd disk writes (KiB/s, each) | WAL fsyncs/s | DB size at end (in use) | revision | leader changes | gslb CPU, ${opts.instances} instances (s/s) | gslb RSS, each (MiB) | event loop delay, max |`);
+  out.push("|---:|---|---|---|---|---:|---|---:|---:|---:|---|---:|");
   for (const r of all) {
-    out.push(`| ${r.interval} s | ${r.phase} | ${r.etcdCpu.map((x) => fmt(x, 3)).join(", ")} | ${r.etcdRss.map((x) => fmt(x, 0)).join(", ")} | ${r.disk.map((x) => fmt(x / 1024, 0)).join(", ")} | ${fmt(r.fsyncs)} | ${fmt(r.db)} MiB (${fmt(r.dbInUse)}) | ${r.revision.toLocaleString("en-US")} | ${r.leaderChanges} | ${fmt(sum(r.gslbCpu), 3)} | ${fmt(Math.min(...r.gslbRss), 0)}–${fmt(Math.max(...r.gslbRss), 0)} |`);
+    out.push(`| ${r.interval} s | ${r.phase} | ${r.etcdCpu.map((x) => fmt(x, 3)).join(", ")} | ${r.etcdRss.map((x) => fmt(x, 0)).join(", ")} | ${r.disk.map((x) => fmt(x / 1024, 0)).join(", ")} | ${fmt(r.fsyncs)} | ${fmt(r.db)} MiB (${fmt(r.dbInUse)}) | ${r.revision.toLocaleString("en-US")} | ${r.leaderChanges} | ${fmt(sum(r.gslbCpu), 3)} | ${fmt(Math.min(...r.gslbRss), 0)}–${fmt(Math.max(...r.gslbRss), 0)} | ${fmt(r.lag, 2)} s |`);
   }
   out.push("", ...all.filter((r) => r.note !== "").map((r) => `- ${r.interval} s, ${r.phase}: ${r.note}.`));
   if (votes.length > 0) {
@@ -421,7 +428,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
   machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`,
   loadBefore: fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
-  etcd: version, args: argv.filter((_, i) => argv[i - (i % 2)] !== "--write").join(" "),
+  etcd: version, args: argv.filter((_, i) => argv[i - (i % 2)] !== "--write").map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(" "),
 };
 const all = [];
 let votes = [];
