@@ -396,7 +396,7 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length 
 function report(all, votes, meta) {
   const out = [];
   out.push(`${meta.date}, ${meta.machine}, load average ${meta.loadBefore} before, ${meta.loadAfter} after. etcd ${meta.etcd} (3 members, heartbeat ${opts.heartbeat} ms, election ${opts.election} ms${opts.etcdFlags.length > 0 ? `, \`${opts.etcdFlags.join(" ")}\`` : ""}, data in ${os.tmpdir()} on disk), ${opts.instances} instances of gslb (\`--workers 1\`, regions ${REGIONS.slice(0, opts.instances).join(", ")}), ${opts.origins.toLocaleString("en-US")} origins (TCP monitor, Cloudflare's defaults: timeout 5 s, retries 2, consecutive 1; one listener per origin address 127.1.x.y, one origin process), node ${process.version}. Everything shares the machine's ${os.cpus().length} cores, under \`nice -n 19\`.`);
-  out.push("", `\`scripts/bench-etcd ${meta.args}\``, "");
+  out.push("", `\`scripts/bench-etcd${meta.args === "" ? "" : ` ${meta.args}`}\``, "");
   out.push("| interval | phase | s | writes/s, all instances | each instance | verdicts/s | RTT chunks/s | records/s | deletes/s | KiB/s written | etcd puts+deletes/s | leases lost (expired) |");
   out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of all) {
