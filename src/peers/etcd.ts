@@ -104,7 +104,7 @@ export class EtcdPeers {
   private watcher: Watcher | null = null;
   private watchDownSince: number | null = null;
   private readonly dirty = new Set<string>();
-  /** Target ids whose verdict this instance has in etcd (to delete them when they go). */
+  /** Target ids whose verdict this instance has (or may still have, under a lease just lost) in etcd: to delete them when they go. */
   private readonly published = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing = false;
@@ -329,7 +329,8 @@ export class EtcdPeers {
     if (this.rttTimer !== null) { clearInterval(this.rttTimer); this.rttTimer = null; }
     void watcher?.cancel().catch(() => {});
     lease?.release();
-    this.published.clear();
+    // `published` is kept: keys under the lost lease may outlive it by its TTL, and a target dropped
+    // meanwhile is still deleted once a new lease is taken.
   }
 
   private setState(state: EtcdState): void {
@@ -396,17 +397,34 @@ export class EtcdPeers {
     this.flushing = true;
     try {
       while (this.dirty.size > 0 && this.leaseId !== null) {
+        // No verdict yet (not checked) and none in etcd: nothing to write. On a new lease every
+        // target is dirty, most of them not checked yet at start-up; deleting each (a key that
+        // does not exist) doubled the start-up writes (scripts/bench-etcd, docs/benchmarks.md).
+        for (const id of this.dirty) if (!this.published.has(id) && this.voted.ownVerdict(id) === null) this.dirty.delete(id);
+        if (this.dirty.size === 0) break;
         const batch = [...this.dirty].slice(0, TXN_OPS);
         const lease = this.leaseId;
+        const puts = new Set<string>();
         const ops = batch.map((id) => {
           const key = Buffer.from(`${this.options.prefix}verdicts/${this.me.instance}/${id}`);
           const v = this.voted.ownVerdict(id);
+          if (v !== null) puts.add(id);
           return v === null ? { request_delete_range: { key } } : { request_put: { key, value: Buffer.from(JSON.stringify({ s: v.state, r: v.reason, t: v.at })), lease } };
         });
-        await this.client.kv.txn({ success: ops });
+        // Out of `dirty` while in flight: a change meanwhile marks the target again, and is written
+        // next (it was lost when the batch left `dirty` only after the call).
+        for (const id of batch) this.dirty.delete(id);
+        try {
+          await this.client.kv.txn({ success: ops });
+        } catch (err) {
+          for (const id of batch) this.dirty.add(id);
+          throw err;
+        }
         for (const id of batch) {
-          this.dirty.delete(id);
-          if (this.voted.ownVerdict(id) === null) this.published.delete(id); else this.published.add(id);
+          if (!puts.has(id)) { this.published.delete(id); continue; }
+          this.published.add(id);
+          // Dropped by a reload while its put was in flight (targetsChanged did not see it published): deleted next.
+          if (this.voted.ownVerdict(id) === null) this.dirty.add(id);
         }
         this.writes += ops.length;
       }
