@@ -273,7 +273,8 @@ describe("several instances voting through etcd", () => {
     try {
       const { leases } = await admin.leaseClient.leaseLeases({});
       expect(leases.length).toBeGreaterThanOrEqual(3);
-      for (const l of leases) await admin.leaseClient.leaseRevoke({ ID: l.ID });
+      // A lease listed may expire before its revoke (an instance's old one, from an earlier fault): gone either way.
+      for (const l of leases) await admin.leaseClient.leaseRevoke({ ID: l.ID }).catch((err: Error) => { if (!/not found/i.test(err.message)) throw err; });
     } finally {
       admin.close();
     }

@@ -107,13 +107,15 @@ describe("what the prober process sends: RTT averages and states across reloads"
       expect(await lat()).toEqual(["127.0.0.32"]);
       expect(poolRtt(s, "ps")).toBeGreaterThan(150);
       expect(poolRtt(s, "pf")).toBeLessThan(100);
-      // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals
-      // (three allowed: the prober runs at idle priority, and CI runs other test files beside it).
+      // Swap: the EWMA (alpha 0.3) crosses after two probes of each, i.e. within two intervals.
+      // Up to 40 s allowed: the prober runs at idle priority (SCHED_IDLE), and CI runs other test
+      // files beside it (three etcd clusters and their instances among them), which can hold it
+      // off the CPU for several intervals.
       slow.delayMs = 0;
       fast.delayMs = 200;
       const start = Date.now();
       while (JSON.stringify(await lat()) !== JSON.stringify(["127.0.0.31"])) {
-        if (Date.now() - start > 19_000) throw new Error(`still ${JSON.stringify(await lat())}`);
+        if (Date.now() - start > 40_000) throw new Error(`still ${JSON.stringify(await lat())}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(poolRtt(s, "pf")).toBeGreaterThan(poolRtt(s, "ps")!);
@@ -122,7 +124,7 @@ describe("what the prober process sends: RTT averages and states across reloads"
       slow.server.close();
       fast.server.close();
     }
-  }, 26_000);
+  }, 50_000);
 
   it("a reload that adds a pool on an origin already probed knows its state at once, not an interval later", async () => {
     const o = await origin("127.0.0.33");
