@@ -251,6 +251,12 @@ export class HealthTable implements HealthSink, SlotResolver {
     return slot === undefined ? "unknown" : this.stateAt(slot);
   }
 
+  /** An origin's RTT average by its slot (slotOf(its key)); null: none yet. */
+  originRttAt(slot: number): number | null {
+    const ms = this.rtts[slot];
+    return ms === undefined || Number.isNaN(ms) ? null : ms;
+  }
+
   originRtt(pool: string, origin: string): number | null {
     const slot = this.slots.get(`${pool}/${origin}`);
     const ms = slot === undefined ? undefined : this.rtts[slot];

@@ -72,35 +72,16 @@ export function createMetrics(hub: StatusHub, version: string): Metrics {
   counter("gslb_answer_cache_reused_total", "Load-balanced answers served from the answer cache (one answer per query shape and location class)", [], (m) => m.inc(scrape.answering?.answers.reused ?? 0));
 
   // ---------------------------------------------------------------- health
-  counter("gslb_probe_results_total", "Health check probe results by origin (a probe shared by several pools counts for each), success or failure", ["zone", "pool", "origin", "result"], (m) => {
-    const places = placesOf(hub);
-    for (const [key, r] of hub.probes.results) {
-      const p = places.get(key);
-      if (p === undefined) continue;
-      m.inc({ zone: p.zone, pool: p.pool, origin: r.origin, result: "success" }, r.success);
-      m.inc({ zone: p.zone, pool: p.pool, origin: r.origin, result: "failure" }, r.failure);
-    }
-  });
   registry.registerMetric(histogram("gslb_probe_duration_seconds", "Health check probe durations (retries included), by monitor type", DURATION_BUCKETS, () =>
     [...hub.probes.durations].map(([type, d]) => {
       const buckets = [...d.subarray(0, DURATION_BUCKETS.length + 1)];
       return { labels: { type }, buckets, count: buckets.reduce((a, b) => a + b, 0), sum: d[DURATION_BUCKETS.length + 1]! };
     })) as never);
-  gauge("gslb_origin_up", "1 when steering counts the origin up (its monitor's verdict, overrides and --unknown-health applied; disabled origins 0)", ["zone", "pool", "origin"], (m) => {
-    eachOrigin(hub, (zone, b, pool, origin) => m.set({ zone, pool: pool.name, origin: origin.name }, origin.enabled && hub.control!.health.view(b).originUp(pool, origin) ? 1 : 0));
-  });
   gauge("gslb_pool_up", "1 when the pool is healthy: enabled, and minimum_origins of its origins up (or forced up)", ["zone", "pool"], (m) => {
     const control = hub.control;
     if (control === null) return;
     for (const [zone, b] of control.current().balancing) for (const pool of b.poolList) m.set({ zone, pool: pool.name }, control.health.view(b).poolHealthy(pool) ? 1 : 0);
   });
-  gauge("gslb_origin_rtt_seconds", "Moving average of the origin's successful probe round trips", ["zone", "pool", "origin"], (m) => {
-    eachOrigin(hub, (zone, _b, pool, origin) => {
-      const ms = hub.control!.health.originRtt(pool.key, origin.name);
-      if (ms !== null) m.set({ zone, pool: pool.name, origin: origin.name }, ms / 1000);
-    });
-  });
-
   // ---------------------------------------------------------------- configuration
   counter("gslb_config_reloads_total", "Reloads of the zones directory (file changes, SIGHUP) since start", [], (m) => m.inc(hub.reloads));
   counter("gslb_config_reload_errors_total", "Reloads that reported a problem (a zone file kept its last good version or is not served, or _overrides.json was refused)", [], (m) => m.inc(hub.reloadErrors));
@@ -140,7 +121,7 @@ export function createMetrics(hub: StatusHub, version: string): Metrics {
     const [answering] = await Promise.all([hub.answering?.gather() ?? Promise.resolve(null), hub.refreshProbes()]);
     // Every collect() runs synchronously inside registry.metrics(): they all see this gathering.
     scrape = { answering };
-    return registry.metrics();
+    return (await registry.metrics()) + perOrigin(hub);
   };
   return {
     contentType: registry.contentType,
@@ -176,15 +157,71 @@ function histogram(name: string, help: string, bounds: readonly number[], read: 
   };
 }
 
-/** Origin keys → zone and pool names, from the configuration served now. */
-function placesOf(hub: StatusHub): Map<string, { zone: string; pool: string }> {
-  const out = new Map<string, { zone: string; pool: string }>();
-  eachOrigin(hub, (zone, _b, pool, origin) => out.set(origin.key, { zone, pool: pool.name }));
-  return out;
+// ---------------------------------------------------------------- per origin, as text
+// Series per origin are written here, not through prom-client: with 10,000 origins its set()/inc()
+// (a label hash per series) and formatting held the event loop ~0.5 s a scrape, and with
+// --workers 1 that loop answers DNS (docs/benchmarks.md). The labels of each origin are escaped
+// once per configuration; a scrape only joins them with the values.
+
+interface OriginSeries {
+  readonly zone: string;
+  readonly b: Balancing;
+  readonly pool: Pool;
+  readonly origin: Origin;
+  /** `zone="...",pool="...",origin="..."`, escaped. */
+  readonly labels: string;
+  /** Its slot in the health table (RTT read by slot: no key built per scrape). */
+  readonly slot: number;
 }
 
-function eachOrigin(hub: StatusHub, f: (zone: string, b: Balancing, pool: Pool, origin: Origin) => void): void {
+const seriesOf = new WeakMap<ReadonlyMap<string, Balancing>, { readonly list: readonly OriginSeries[]; readonly byKey: ReadonlyMap<string, OriginSeries> }>();
+
+/** Label values as the text format wants them: backslash, double quote and newline escaped. */
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function originSeries(balancing: ReadonlyMap<string, Balancing>, health: { slotOf(key: string): number }): { readonly list: readonly OriginSeries[]; readonly byKey: ReadonlyMap<string, OriginSeries> } {
+  let s = seriesOf.get(balancing);
+  if (s === undefined) {
+    const list: OriginSeries[] = [];
+    const byKey = new Map<string, OriginSeries>();
+    for (const [zone, b] of balancing) for (const pool of b.poolList) for (const origin of pool.origins) {
+      const x = { zone, b, pool, origin, labels: `zone="${escapeLabel(zone)}",pool="${escapeLabel(pool.name)}",origin="${escapeLabel(origin.name)}"`, slot: health.slotOf(origin.key) };
+      list.push(x);
+      byKey.set(origin.key, x);
+    }
+    seriesOf.set(balancing, (s = { list, byKey }));
+  }
+  return s;
+}
+
+/** gslb_probe_results_total, gslb_origin_up and gslb_origin_rtt_seconds in the text format. */
+function perOrigin(hub: StatusHub): string {
   const control = hub.control;
-  if (control === null) return;
-  for (const [zone, b] of control.current().balancing) for (const pool of b.poolList) for (const origin of pool.origins) f(zone, b, pool, origin);
+  if (control === null) return "";
+  const health = control.health;
+  const { list, byKey } = originSeries(control.current().balancing, health);
+  const out: string[] = [];
+  out.push("# HELP gslb_probe_results_total Health check probe results by origin (a probe shared by several pools counts for each), success or failure", "# TYPE gslb_probe_results_total counter");
+  for (const [key, r] of hub.probes.results) {
+    const x = byKey.get(key);
+    if (x === undefined) continue;
+    // The origin's name as the prober reported it (its key's origin part).
+    const labels = x.origin.name === r.origin ? x.labels : `zone="${escapeLabel(x.zone)}",pool="${escapeLabel(x.pool.name)}",origin="${escapeLabel(r.origin)}"`;
+    out.push(`gslb_probe_results_total{${labels},result="success"} ${r.success}`, `gslb_probe_results_total{${labels},result="failure"} ${r.failure}`);
+  }
+  out.push("", "# HELP gslb_origin_up 1 when steering counts the origin up (its monitor's verdict, overrides and --unknown-health applied; disabled origins 0)", "# TYPE gslb_origin_up gauge");
+  let b: Balancing | null = null, view: ReturnType<typeof health.view> | null = null;
+  for (const x of list) {
+    if (x.b !== b) { b = x.b; view = health.view(b); }
+    out.push(`gslb_origin_up{${x.labels}} ${x.origin.enabled && view!.originUp(x.pool, x.origin) ? 1 : 0}`);
+  }
+  out.push("", "# HELP gslb_origin_rtt_seconds Moving average of the origin's successful probe round trips", "# TYPE gslb_origin_rtt_seconds gauge");
+  for (const x of list) {
+    const ms = health.originRttAt(x.slot);
+    if (ms !== null) out.push(`gslb_origin_rtt_seconds{${x.labels}} ${ms / 1000}`);
+  }
+  out.push("");
+  return out.join("\n");
 }
