@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { answerPath } from "./lib/answer-path.mjs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,26 +60,7 @@ if (args[0] === "--child") {
 }
 
 async function child(dir, file, n) {
-  const { loadZoneDir } = await import(path.join(ROOT, "dist/config/load.js"));
-  const { Responder } = await import(path.join(ROOT, "dist/query/respond.js"));
-  const { CookieJar } = await import(path.join(ROOT, "dist/query/cookie.js"));
-  const { HealthTable } = await import(path.join(ROOT, "dist/health/table.js"));
-  const { geoipLite } = await import(path.join(ROOT, "dist/locate/geoip.js"));
-  const { QueryCounters } = await import(path.join(ROOT, "dist/query/counters.js"));
-  const { ZoneSet } = await import(path.join(ROOT, "dist/zone/zoneset.js"));
-  const load = loadZoneDir(dir);
-  const health = new HealthTable();
-  health.bind(load.balancing.values());
-  const counters = new QueryCounters();
-  for (const z of load.zones) counters.zone(z.origin);
-  const responder = new Responder({
-    udpSize: 1232, nsid: Buffer.from("gslb"), chaos: null, cookies: new CookieJar(), packetCache: true, answerCache: true,
-    steering: { health, geo: geoipLite(), random: Math.random }, counters,
-  }, new ZoneSet(load.zones), load.balancing);
-  const respond = (q, peer) => {
-    if (!counters.timing()) return responder.respond(q, peer);
-    const t = performance.now(); const r = responder.respond(q, peer); counters.timed(t, performance.now(), false); return r;
-  };
+  const { respond, responder } = await answerPath(dir, { nsid: Buffer.from("gslb") });
   // dnsperf -B input: a 2-byte length before each query.
   const buf = fs.readFileSync(file);
   const queries = [];

@@ -16,6 +16,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { answerPath } from "./lib/answer-path.mjs";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -47,28 +48,7 @@ if (args[0] === "--child") {
 
 async function child(on, scenario, n) {
   const dnsPacket = (await import("dns-packet")).default;
-  const { loadZoneDir } = await import(path.join(ROOT, "dist/config/load.js"));
-  const { Responder } = await import(path.join(ROOT, "dist/query/respond.js"));
-  const { CookieJar } = await import(path.join(ROOT, "dist/query/cookie.js"));
-  const { HealthTable } = await import(path.join(ROOT, "dist/health/table.js"));
-  const { geoipLite } = await import(path.join(ROOT, "dist/locate/geoip.js"));
-  const { QueryCounters } = await import(path.join(ROOT, "dist/query/counters.js"));
-  const { ZoneSet } = await import(path.join(ROOT, "dist/zone/zoneset.js"));
-  const load = loadZoneDir(path.join(ROOT, "zones"));
-  const health = new HealthTable();
-  health.bind(load.balancing.values());
-  const counters = on ? new QueryCounters() : null;
-  for (const z of load.zones) counters?.zone(z.origin);
-  const responder = new Responder({
-    udpSize: 1232, nsid: null, chaos: null, cookies: new CookieJar(), packetCache: true, answerCache: true,
-    steering: { health, geo: geoipLite(), random: Math.random }, ...(counters !== null ? { counters } : {}),
-  }, new ZoneSet(load.zones), load.balancing);
-  const respond = counters === null
-    ? (q, peer) => responder.respond(q, peer)
-    : (q, peer) => {
-      if (!counters.timing()) return responder.respond(q, peer);
-      const t = performance.now(); const r = responder.respond(q, peer); counters.timed(t, performance.now(), false); return r;
-    };
+  const { respond } = await answerPath(path.join(ROOT, "zones"), { counted: on });
 
   // 10,000 distinct queries per scenario, cycled.
   let seed = 12345;
