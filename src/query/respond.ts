@@ -108,6 +108,7 @@ export class Responder {
   private readonly locators = new WeakMap<Balancing, Locator>();
   private plainLocator: { readonly geo: GeoProvider | null; readonly locator: Locator } | null = null;
   private readonly answers: AnswerCache | null;
+  private readonly plainCache: AnswerCache | null;
 
   constructor(
     private readonly options: ResponderOptions,
@@ -118,6 +119,10 @@ export class Responder {
     private readonly onFault: (err: unknown, peer: Peer) => void = () => {},
   ) {
     this.answers = options.steering !== undefined && options.answerCache !== false ? new AnswerCache(options.steering.health, ANSWER_BOUNDS, options.steering.random, onOutcome !== null) : null;
+    // The packet cache's plain queries (no ECS) in the same flat tables: found by the hash readShape
+    // computed, no key string made and hashed per query. Bounded like the Map it stands for.
+    this.plainCache = this.answers !== null && options.packetCache !== false
+      ? new AnswerCache(options.steering!.health, { shapes: CACHE_MAX_ENTRIES, replies: CACHE_MAX_ENTRIES, bytes: 16 << 20 }, Math.random, false) : null;
   }
 
   /** Load-balanced answers reused and kept (answers.ts), and replies kept whole (the packet cache). */
@@ -132,6 +137,7 @@ export class Responder {
     this.balancing = balancing;
     this.cache = new Map();
     this.answers?.clear();
+    this.plainCache?.clear();
   }
 
   /** The zone that answered, as the counters number it (kept with a reply for its reuse); -1: no counters. */
@@ -165,8 +171,18 @@ export class Responder {
     const withEcs = shape !== null && shape.ecsFamily !== 0;
     // A plain query's shape key is its bytes after the ID with the name in lower case: a hit gets
     // the question's letter case back, like the answer cache's (other queries: the exact bytes).
+    // Plain queries without ECS: the packet cache's flat tables (plainCache); other queries: the Map.
+    if (shape !== null && !withEcs && this.plainCache !== null) {
+      const hit = this.plainCache.reuse(query, shape, peer.address);
+      if (hit !== null) {
+        this.answeredZone = hit.counterZone;
+        if (hit.counterZone < 0 || this.options.rrl !== undefined) this.answeredBy = this.plainCache.zoneOf(hit);
+        if (this.onOutcome === null) return hit.bytes;
+        return this.emit(peer, this.plainCache.questionOf(hit), hit.rcode, hit.truncated, hit.bytes, undefined);
+      }
+    }
     const key = this.options.packetCache === false || withEcs || query.length < 12 || query.length > CACHE_MAX_QUERY ? null : shape !== null ? shapeKey(shape) : cacheKey(query, peer);
-    if (key !== null) {
+    if (key !== null && (shape === null || this.plainCache === null)) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
         const out = Buffer.allocUnsafe(hit.bytes.length);
@@ -238,7 +254,11 @@ export class Responder {
       const bytes = this.reply(peer, message, question, edns, result, undefined);
       // Client-independent (no cookie): the same query bytes will always get these reply bytes
       // (with ECS: the same shape, with its own address echoed).
-      if (key !== null && (edns === null || edns.clientCookie === null)) this.store(key, bytes, question, this.answeredBy);
+      if (key !== null && (edns === null || edns.clientCookie === null)) {
+        if (shape !== null && this.plainCache !== null) {
+          if (this.doorkeeper.admit(key)) { this.packetKept++; this.plainCache.keep(query, shape, peer.address, bytes, { zone: this.answeredBy, question, counterZone: this.counterZone(), steered: null }); }
+        } else this.store(key, bytes, question, this.answeredBy);
+      }
       else if (withEcs && this.options.packetCache !== false) this.answers!.keep(query, shape, peer.address, bytes, { zone: this.answeredBy, question, counterZone: this.counterZone(), steered: null });
       return bytes;
     } catch (err) {
