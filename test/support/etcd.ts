@@ -52,7 +52,22 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * A cluster of n members. Ports are picked free, then bound by etcd a moment later: another test
+ * file starting its own servers can take one in between ("address already in use"). That start
+ * is tried again on fresh ports, up to three times.
+ */
 export async function startEtcd(n = 3): Promise<EtcdCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce(n);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startEtcdOnce(n: number): Promise<EtcdCluster> {
   if (etcdVersion() === null) throw new Error(`etcd is not installed (${ETCD}): apt-get install etcd-server (the tests need a real cluster)`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-etcd-"));
   const token = `gslb-test-${process.pid}-${Date.now()}`;
