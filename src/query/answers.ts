@@ -43,7 +43,8 @@ const OPTION_ECS = 8;
  * Bounds: shapes (a shape is about one name and type: 10,000 load balancers need 20,000), replies
  * (one per shape, class and outcome drawn: 10,000 geo load balancers over 3 origins each need
  * ~150,000) and their bytes (~90 each with ECS); past any of them the table starts over.
- * At the bounds the tables hold ~60 MB; a sample zone's, a few hundred kB.
+ * At the bounds the tables hold ~100 MB (192-byte rows: 25 MB of shape slots, 77 MB of entries)
+ * and the arena the replies too long to inline; a sample zone's, a few hundred kB.
  */
 export const ANSWER_BOUNDS = { shapes: 50_000, replies: 400_000, bytes: 48 << 20 } as const;
 
@@ -235,10 +236,9 @@ export class AnswerCache {
   /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
   readonly stats = { reused: 0, kept: 0 };
 
-  // Shapes: an open-addressed table of SR-word rows by key hash (at most half full), the same
-  // memory seen as bytes (keys inline), what else each shape shares, and keys too long to inline.
+  // Shapes: an open-addressed table of SR-word rows by key hash (at most half full; keys inline,
+  // compared as words), what else each shape shares, and keys too long to inline.
   private shapeRows: Int32Array<ArrayBuffer>;
-  private shapeBytes: Uint8Array;
   private shapeMask: number;
   private shapeInfo: ShapeInfo[] = [];
   private shapes = 0;
@@ -278,7 +278,6 @@ export class AnswerCache {
     private readonly keepExplanations = true,
   ) {
     this.shapeRows = new Int32Array(1024 * SR);
-    this.shapeBytes = new Uint8Array(this.shapeRows.buffer);
     this.shapeMask = 1023;
   }
 
@@ -572,7 +571,6 @@ export class AnswerCache {
       rows.set(old.subarray(from, from + SR), i * SR);
     }
     this.shapeRows = rows;
-    this.shapeBytes = new Uint8Array(rows.buffer);
     this.shapeMask = mask;
   }
 

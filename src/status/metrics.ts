@@ -207,9 +207,8 @@ function perOrigin(hub: StatusHub): string {
   for (const [key, r] of hub.probes.results) {
     const x = byKey.get(key);
     if (x === undefined) continue;
-    // The origin's name as the prober reported it (its key's origin part).
-    const labels = x.origin.name === r.origin ? x.labels : `zone="${escapeLabel(x.zone)}",pool="${escapeLabel(x.pool.name)}",origin="${escapeLabel(r.origin)}"`;
-    out.push(`gslb_probe_results_total{${labels},result="success"} ${r.success}`, `gslb_probe_results_total{${labels},result="failure"} ${r.failure}`);
+    // Results are keyed by the origin's key (pool key / origin name): the same labels as its other series.
+    out.push(`gslb_probe_results_total{${x.labels},result="success"} ${r.success}`, `gslb_probe_results_total{${x.labels},result="failure"} ${r.failure}`);
   }
   out.push("", "# HELP gslb_origin_up 1 when steering counts the origin up (its monitor's verdict, overrides and --unknown-health applied; disabled origins 0)", "# TYPE gslb_origin_up gauge");
   let b: Balancing | null = null, view: ReturnType<typeof health.view> | null = null;
