@@ -87,9 +87,18 @@ for (const sc of scenarios) {
       if (o === s) return "1";
       const other = stats.get(`${sc} ${o}`);
       if (other === undefined) return "–";
-      const at = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? fmt(a / b, 2) : "–");
-      const sat = at(st.satCpu, other.satCpu);
-      return sat === "–" ? at(st.cpu, other.cpu) : `${at(st.cpu, other.cpu)} (${sat})`;
+      // Paired by round: the two were measured within seconds of each other, so a slow spell of
+      // the VM (its CPU per query can jump by half between rounds) divides out.
+      const at = (field) => {
+        const r = median(runs.filter((x) => x.scenario === sc && x.server === s).map((x) => {
+          const y = runs.find((z) => z.scenario === sc && z.server === o && z.round === x.round);
+          const a = num(x[field]), b = y === undefined ? NaN : num(y[field]);
+          return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN;
+        }));
+        return Number.isFinite(r) ? fmt(r, 2) : "–";
+      };
+      const sat = at("sat_cpu_us");
+      return sat === "–" ? at("cpu_us") : `${at("cpu_us")} (${sat})`;
     });
     const cpu = s === "gslb" ? `**${fmtCpu(st.cpu)}**` : fmtCpu(st.cpu);
     lines.push(`| ${SCENARIO[sc]} | ${name} | ${fmt(st.p50, 3)} | ${fmt(st.p99, 3)} | ${fmtPct(st.lost)} | ${cpu} | ${fmtInt(st.rss)} | ${ratios.join(" | ")} | ${fmtInt(st.sat)} | ${fmtCpu(st.satCpu)} |`);
@@ -111,7 +120,7 @@ const versions = [
 const method = [
   `Each server runs on CPU ${meta.server_cpu}, dnsperf (and the HTTP origins) on CPU ${meta.load_cpu}; every server is up for the whole run, and each scenario measures them in turn, the order rotating each round. Figures are medians over ${meta.rounds} round${meta.rounds === "1" ? "" : "s"}.`,
   `**p50, p99, lost, CPU and RSS** come from dnsperf at a fixed ${Number(meta.rate).toLocaleString("en-US")} queries/s for ${meta.duration} s (${meta.clients} UDP sockets; ${meta.tcp_clients} TCP connections): well below every server's saturation, so that CPU per query compares the work per answer, not who batches best when overloaded. Latencies are dnsperf's per query (\`-v\`); lost is the share of queries not answered within 2 s.`,
-  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run. **÷ X** is this row's CPU per query over X's in the same scenario, at the fixed rate and, in parentheses, saturated.`,
+  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run. **÷ X** is this row's CPU per query over X's in the same scenario and round, at the fixed rate and, in parentheses, saturated: the median over rounds of those ratios (the two were measured within seconds of each other, so a slow spell of the VM divides out).`,
   Number(meta.sat_duration) > 0
     ? `**Saturated**: dnsperf unthrottled, ${meta.clients} UDP sockets (${meta.tcp_clients} TCP connections) and ${meta.outstanding} queries outstanding, for ${meta.sat_duration} s, and the CPU per query over that run. dnsperf has one core too: the fastest servers are limited by it, so compare saturated qps only where it is well below the bare responder's. CPU per query falls as the rate rises: each wake-up of a waiting server costs about the same however few queries it finds, and on this VM that cost (tens of µs: compare the bare responder's two CPU columns) is most of the CPU per query at the fixed rate, which brings the fixed-rate ratios towards 1. The saturated ratios show the work per answer once wake-ups are shared by many queries; the fixed-rate ones, what a server costs at a load it handles with room to spare.`
     : `Saturated qps were not measured (--sat-duration 0).`,

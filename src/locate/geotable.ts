@@ -29,9 +29,7 @@ const NO_COUNTRY = 0xffff;
 const CHUNK_RECORDS = 1 << 16;
 
 /** geoip-lite excludes these (lib/geoip.js: privateRange4); so do we. */
-const PRIVATE4: readonly (readonly [number, number])[] = [
-  [0x0a000000, 0x0affffff], [0xac100000, 0xac1fffff], [0xc0a80000, 0xc0a8ffff],
-];
+const PRIVATE4 = new Uint32Array([0x0a000000, 0x0affffff, 0xac100000, 0xac1fffff, 0xc0a80000, 0xc0a8ffff]); // (first, last) pairs
 
 export class GeoTable implements GeoProvider {
   private constructor(
@@ -81,7 +79,7 @@ export class GeoTable implements GeoProvider {
   place(family: 4 | 6, bytes: Buffer): number {
     if (family === 4) {
       const ip = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-      for (const [lo, hi] of PRIVATE4) if (ip >= lo && ip <= hi) return NO_PLACE;
+      for (let i = 0; i < PRIVATE4.length; i += 2) if (ip >= PRIVATE4[i]! && ip <= PRIVATE4[i + 1]!) return NO_PLACE;
       const i = this.lastAtOrBelow4(ip);
       return i < 0 ? NO_PLACE : this.places4[i]!;
     }

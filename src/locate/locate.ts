@@ -40,8 +40,13 @@ export const NOWHERE: Location = located({ country: null, subdivision: null, reg
 /** Blocks located alike: /24 for IPv4, /48 for IPv6 (also the ECS scope announced for them). */
 export const BLOCK_BITS = { 4: 24, 6: 48 } as const;
 const PLACES_KEPT = 100_000;
-/** 2^16 recently located IPv4 blocks (~0.8 MB). */
+/**
+ * 2^16 recently located IPv4 blocks (~0.8 MB), in sets of WAYS, most recent first. Direct-mapped,
+ * 10,000 blocks asked in turn missed 13% of the time (blocks sharing a slot evicted each other on
+ * every pass); two ways, 4%; four, 0.4%.
+ */
 const RECENT_BITS = 16;
+const WAYS = 4;
 
 export class Locator {
   private readonly networks: readonly Network[];
@@ -92,16 +97,22 @@ export class Locator {
     }
 
     // GeoIP on the /24 or /48 block: every address in it is located alike. IPv4 blocks seen
-    // lately are remembered in a direct-mapped table (a slot per hash of the block and the bits
-    // known): a resolver's clients come from the same subnets again and again.
+    // lately are remembered in a small set-associative table (a set per hash of the block and the
+    // bits known): a resolver's clients come from the same subnets again and again.
     const blockBits = Math.min(known, BLOCK_BITS[family]);
     // Only without operator networks: theirs can lengthen the scope of a block, per zone.
     const shared = this.shared;
     let slot = -1, tag = 0;
     if (family === 4 && shared !== null && this.networks.length === 0) {
       tag = ((((bytes[0]! << 16) | (bytes[1]! << 8) | bytes[2]!) << 5) | (blockBits - 1)) >>> 0;
-      slot = Math.imul(tag, 0x9e3779b1) >>> (32 - RECENT_BITS);
-      if (shared.recentTags[slot] === tag + 1) return shared.recent[slot]!;
+      slot = (Math.imul(tag, 0x9e3779b1) >>> (32 - RECENT_BITS)) & -WAYS;
+      const tags = shared.recentTags;
+      for (let w = 0; w < WAYS; w++) {
+        if (tags[slot + w] !== tag + 1) continue;
+        const l = shared.recent[slot + w]!;
+        if (w > 0) promote(shared, slot, w, tag + 1, l);
+        return l;
+      }
     }
     const block = this.scratch.subarray(0, family === 4 ? 4 : 16);
     maskInto(bytes, blockBits, block);
@@ -120,7 +131,10 @@ export class Locator {
         shared.byPlace.set(key, found);
       }
     }
-    if (slot >= 0) { shared!.recentTags[slot] = tag + 1; shared!.recent[slot] = found; }
+    if (slot >= 0) {
+      // In front of its set; the set's oldest way goes.
+      promote(shared!, slot, WAYS - 1, tag + 1, found);
+    }
     return found;
   }
 
@@ -153,6 +167,14 @@ function sharedFor(geo: GeoProvider): SharedGeo {
   let s = sharedByProvider.get(geo);
   if (s === undefined) sharedByProvider.set(geo, (s = { byPlace: new Map(), recentTags: new Uint32Array(1 << RECENT_BITS), recent: new Array(1 << RECENT_BITS) }));
   return s;
+}
+
+/** Moves way w of the set at `slot` to its front, as (tag, location); the ways before it move back one. */
+function promote(shared: SharedGeo, slot: number, w: number, tag: number, location: Location): void {
+  const tags = shared.recentTags, recent = shared.recent;
+  for (let i = slot + w; i > slot; i--) { tags[i] = tags[i - 1]!; recent[i] = recent[i - 1]; }
+  tags[slot] = tag;
+  recent[slot] = location;
 }
 
 /** Country and region codes interned to small numbers (a few hundred at most: the codes in use). */
