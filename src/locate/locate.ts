@@ -197,7 +197,9 @@ export function codeId(code: string): number {
 function located(l: Omit<Location, "point" | "countryId" | "regionId">): Location {
   return Object.freeze({
     country: l.country, subdivision: l.subdivision, region: l.region, latitude: l.latitude, longitude: l.longitude, via: l.via, bits: l.bits,
-    point: `${l.latitude},${l.longitude}|${l.bits}`, countryId: idOf(l.country), regionId: idOf(l.region),
+    // One flat string: a template literal leaves a tree of concatenations and number strings,
+    // ~100 bytes more per Location, and up to 100,000 are kept (PLACES_KEPT).
+    point: [l.latitude, ",", l.longitude, "|", l.bits].join(""), countryId: idOf(l.country), regionId: idOf(l.region),
   });
 }
 
