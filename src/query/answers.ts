@@ -79,10 +79,11 @@ export function shapeKey(shape: Shape): string {
 }
 
 /**
- * Reads a plain query (the Shape returned is rewritten by the next call: read it before): header with QR=0, opcode 0, one question of class IN, no answer or authority
+ * Reads a plain query: header with QR=0, opcode 0, one question of class IN, no answer or authority
  * records, and either no additional record or one OPT (version 0) whose options are NSID (empty)
  * and a well-formed ECS as the last one. Everything else is null and takes the full path, which
- * also answers the errors (FORMERR, BADVERS, ...).
+ * also answers the errors (FORMERR, BADVERS, ...). The Shape returned is rewritten by the next
+ * call: read it before.
  */
 export function readShape(q: Buffer, tcp: boolean): Shape | null {
   const n = q.length;

@@ -18,7 +18,7 @@ export interface UdpListener {
  * to see it is an IP, then the send deferred to the next tick). Every address this socket meets is
  * already an IP: its listen address (checked when parsed, cli/args.ts) and the source addresses of
  * datagrams, from the kernel. So the address is handed back at once and the reply leaves within
- * the receive callback: ~0.3-0.5 µs less per query (scripts/bench, docs/benchmarks.md).
+ * the receive callback (docs/benchmarks.md, "The reused answer's last microsecond").
  */
 const literalLookup = ((address: string, family: number, callback: (err: Error | null, address: string, family: number) => void) => {
   callback(null, address, family);
