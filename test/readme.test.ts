@@ -28,7 +28,7 @@ const ELSEWHERE: [RegExp, string][] = [
   [/^docker(-compose)? /, "no Docker engine here: test/deploy.test.ts validates docker-compose.yml (docker-compose config) and the Dockerfile"],
   [/^dig @127\.0\.0\.1 -p 5353 /, "the docker-compose topology's resolver; test/demo.test.ts asks the same through unbound"],
   [/^(systemctl|journalctl) /, "no systemd here: test/deploy.test.ts runs the unit's ExecStart, ExecReload and stop as the unit would"],
-  [/^(node )?scripts\/(bench|bench-workers|bench-config|config-cost\.mjs|hostile|soak|fuzz)\b/, "benchmarks of minutes each, run by hand; their figures are in docs/benchmarks.md"],
+  [/^(node )?scripts\/(bench|bench-workers|bench-config|config-cost\.mjs|memory-rounds|hostile|soak|fuzz)\b/, "benchmarks of minutes each, run by hand; their figures are in docs/benchmarks.md"],
   [/^etcd --name /, "an etcd member on another host; test/support/etcd.ts starts a 3-member cluster on loopback the same way"],
   [/^npx gslb serve .*--etcd /, "an instance of several on other hosts; test/etcd.test.ts runs three on loopback against a real etcd cluster"],
 ];

@@ -259,8 +259,7 @@ export class HealthTable implements HealthSink, SlotResolver {
 
   originRtt(pool: string, origin: string): number | null {
     const slot = this.slots.get(`${pool}/${origin}`);
-    const ms = slot === undefined ? undefined : this.rtts[slot];
-    return ms === undefined || Number.isNaN(ms) ? null : ms;
+    return slot === undefined ? null : this.originRttAt(slot);
   }
 
   private makeView(b: Balancing): HealthView {
