@@ -21,6 +21,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# glibc's mmap threshold fixed, as the CLI's shebang does: freed tables leave RSS (src/server/memory.ts).
+ENV MALLOC_MMAP_THRESHOLD_=131072
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -9,6 +9,7 @@ import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import type { HealthSink } from "../health/table.js";
+import { childEnv } from "../server/memory.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
@@ -80,8 +81,8 @@ export class ProberThread {
     const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
     const [cmd, ...args] = this.command;
     const worker = cmd === process.execPath
-      ? fork(WORKER, args.slice(1), { stdio, serialization: "advanced" })
-      : spawn(cmd!, args, { stdio, serialization: "advanced" });
+      ? fork(WORKER, args.slice(1), { stdio, serialization: "advanced", env: childEnv() })
+      : spawn(cmd!, args, { stdio, serialization: "advanced", env: childEnv() });
     this.worker = worker;
     this.startedAt = Date.now();
     this.ready = new Promise((r) => { this.markReady = r; });

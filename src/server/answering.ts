@@ -16,6 +16,7 @@ import { DEFAULT_EDNS_UDP_OCTETS, typeName } from "../wire/constants.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import type { HealthTable } from "../health/table.js";
 import { geoipLite, mmdb, type GeoProvider } from "../locate/geoip.js";
+import { tuneHeap } from "./memory.js";
 import { QueryCounters, type CountersSnapshot } from "../query/counters.js";
 
 export const VERSION = "0.1.0";
@@ -78,6 +79,7 @@ const LIMIT_LOG_EVERY_MS = 10_000;
 
 /** `shared`: listen on sockets shared with other answering processes (cluster workers). */
 export async function startAnswering(options: AnsweringOptions, log: Logger, initial: DirLoad, health: HealthTable, shared = false): Promise<Answering> {
+  tuneHeap();
   const hostname = os.hostname();
   setPop(options.pop);
   setRegionalRtt(options.regionalRtt ?? false);

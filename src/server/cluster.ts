@@ -21,6 +21,7 @@ import { startControl } from "./control.js";
 import { VERSION, type AnswerStats } from "./answering.js";
 import type { FromWorker, ToWorker, WorkerFigures, WorkerStart } from "./messages.js";
 import { startStatusSide } from "./status.js";
+import { childEnv } from "./memory.js";
 
 // The compiled worker, found from src/ (vitest) and dist/ alike; `npm test` builds first.
 const WORKER = fileURLToPath(new URL("../../dist/server/worker.js", import.meta.url));
@@ -117,7 +118,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   let addresses: readonly ListenAddress[] = [];
   const fork = (index: number): Promise<void> => new Promise((resolve, reject) => {
     const slot = slots[index]!;
-    const worker = cluster.fork({ GSLB_WORKER: String(index) });
+    const worker = cluster.fork({ ...childEnv(), GSLB_WORKER: String(index) });
     slot.worker = worker;
     slot.startedAt = Date.now();
     slot.version = -1;

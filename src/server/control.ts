@@ -16,7 +16,7 @@ import { Notifier, type ServerWebhook } from "../notify/notifier.js";
 import type { DeliveryOptions } from "../notify/webhook.js";
 import { VotedHealth } from "../peers/health.js";
 import { setPop, setRegionalRtt } from "../balancing/site.js";
-import { EtcdPeers, type EtcdOptions, type OverrideEntry } from "../peers/etcd.js";
+import type { EtcdPeers, EtcdOptions, OverrideEntry } from "../peers/etcd.js";
 import { zoneSummaries } from "../peers/zones.js";
 import type { RegionCode } from "../locate/regions.js";
 
@@ -131,7 +131,9 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
       log.info({ origins: keys, reason }, "voted health changed");
     },
   }) : null;
-  const etcd = me?.etcd != null && voted !== null ? new EtcdPeers(me.etcd, { instance: me.instance, region: me.region, pop: me.pop, version: me.version }, voted, log,
+  // etcd's client (grpc, protobufjs) is imported only when used: loaded, it cost an instance alone
+  // ~30 MB of RSS (docs/benchmarks.md, "With every cache at its bound").
+  const etcd = me?.etcd != null && voted !== null ? new (await import("../peers/etcd.js")).EtcdPeers(me.etcd, { instance: me.instance, region: me.region, pop: me.pop, version: me.version }, voted, log,
     (entries) => { etcdEntries = entries; loadEtcdOverrides(); }) : null;
 
   // Monitors: results go one way, prober → health table → steering. First round before the
