@@ -56,6 +56,8 @@ for (const sc of scenarios) {
       lost: median(rs.map((r) => (num(r.sent) > 0 ? (100 * num(r.lost)) / num(r.sent) : NaN))),
       cpu: median(rs.map((r) => num(r.cpu_us))),
       rss: median(rs.map((r) => num(r.rss_mib))),
+      // The server's own process (gslb's answering one; its prober is a child). Older results have none.
+      rssMain: median(rs.map((r) => num(r.rss_main_mib))),
       rcodes: [...new Set(rs.map((r) => r.rcodes))].join(" / "),
     });
   }
@@ -101,7 +103,7 @@ for (const sc of scenarios) {
       return sat === "–" ? at("cpu_us") : `${at("cpu_us")} (${sat})`;
     });
     const cpu = s === "gslb" ? `**${fmtCpu(st.cpu)}**` : fmtCpu(st.cpu);
-    lines.push(`| ${SCENARIO[sc]} | ${name} | ${fmt(st.p50, 3)} | ${fmt(st.p99, 3)} | ${fmtPct(st.lost)} | ${cpu} | ${fmtInt(st.rss)} | ${ratios.join(" | ")} | ${fmtInt(st.sat)} | ${fmtCpu(st.satCpu)} |`);
+    lines.push(`| ${SCENARIO[sc]} | ${name} | ${fmt(st.p50, 3)} | ${fmt(st.p99, 3)} | ${fmtPct(st.lost)} | ${cpu} | ${fmtInt(st.rss)}${Number.isFinite(st.rssMain) && st.rss - st.rssMain > 1 ? ` (${fmtInt(st.rssMain)})` : ""} | ${ratios.join(" | ")} | ${fmtInt(st.sat)} | ${fmtCpu(st.satCpu)} |`);
     const wrong = meta[`wrong.${s}:${sc}`];
     if (wrong) lines.push(`| ${SCENARIO[sc]} | ⚠ **${LABEL[s]} answers wrong**: ${wrong.replace(/\|/g, "\\|")} |  |  |  |  |  |${servers.map(() => "  |").join("")}  |  |`);
     const expected = sc === "nxdomain" ? "NXDOMAIN" : sc === "tcp" ? null : "NOERROR";
@@ -120,7 +122,7 @@ const versions = [
 const method = [
   `Each server runs on CPU ${meta.server_cpu}, dnsperf (and the HTTP origins) on CPU ${meta.load_cpu}; every server is up for the whole run, and each scenario measures them in turn, the order rotating each round. Figures are medians over ${meta.rounds} round${meta.rounds === "1" ? "" : "s"}.`,
   `**p50, p99, lost, CPU and RSS** come from dnsperf at a fixed ${Number(meta.rate).toLocaleString("en-US")} queries/s for ${meta.duration} s (${meta.clients} UDP sockets; ${meta.tcp_clients} TCP connections): well below every server's saturation, so that CPU per query compares the work per answer, not who batches best when overloaded. Latencies are dnsperf's per query (\`-v\`); lost is the share of queries not answered within 2 s.`,
-  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run. **÷ X** is this row's CPU per query over X's in the same scenario and round, at the fixed rate and, in parentheses, saturated: the median over rounds of those ratios (the two were measured within seconds of each other, so a slow spell of the VM divides out).`,
+  `**CPU µs/query** is utime + stime of the server and its child processes (\`/proc/PID/stat\`: all threads, so PowerDNS's thread per TCP connection counts, and so does gslb's prober process) over the answers received. **RSS** is VmRSS summed over the same processes after the run; in parentheses, where the server has child processes, its main process's alone (gslb's answering process: the prober is a process of its own). **÷ X** is this row's CPU per query over X's in the same scenario and round, at the fixed rate and, in parentheses, saturated: the median over rounds of those ratios (the two were measured within seconds of each other, so a slow spell of the VM divides out).`,
   Number(meta.sat_duration) > 0
     ? `**Saturated**: dnsperf unthrottled, ${meta.clients} UDP sockets (${meta.tcp_clients} TCP connections) and ${meta.outstanding} queries outstanding, for ${meta.sat_duration} s, and the CPU per query over that run. dnsperf has one core too: the fastest servers are limited by it, so compare saturated qps only where it is well below the bare responder's. CPU per query falls as the rate rises: each wake-up of a waiting server costs about the same however few queries it finds, and on this VM that cost (tens of µs: compare the bare responder's two CPU columns) is most of the CPU per query at the fixed rate, which brings the fixed-rate ratios towards 1. The saturated ratios show the work per answer once wake-ups are shared by many queries; the fixed-rate ones, what a server costs at a load it handles with room to spare.`
     : `Saturated qps were not measured (--sat-duration 0).`,

@@ -331,7 +331,7 @@ function startServer(extra = []) {
   // One process (--workers 1): the one whose liveness, RSS and heap are watched answers everything.
   const args = ["--expose-gc", "--max-semi-space-size=2", "--import", path.join(ROOT, "scripts/lib/gc-hook.mjs"), path.join(ROOT, "dist/cli/main.js"), "serve", "--workers", "1", "--zones", zonesDir,
     "--listen", `127.0.0.1:${opts.port}`, "--listen", `[::1]:${opts.port}`, "--log-level", process.env.FUZZ_LOG_LEVEL ?? "warn", "--no-monitors", ...extra];
-  server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "131072" } }); // as the CLI's shebang
   // Whatever ends this driver, the server goes with it.
   process.on("exit", () => { if (!serverExit) server.kill("SIGKILL"); });
   server.on("exit", (code, signal) => { serverExit = { code, signal, at: new Date().toISOString() }; });

@@ -155,7 +155,7 @@ async function soak(work, zonesDir, children) {
   let serverExit = null;
   // One process (--workers 1): the one whose RSS and heap are watched answers everything.
   const server = spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=2", "--import", path.join(ROOT, "scripts/lib/gc-hook.mjs"), path.join(ROOT, "dist/cli/main.js"), "serve",
-    "--workers", "1", "--zones", zonesDir, "--listen", `127.0.0.1:${opts.port}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"] });
+    "--workers", "1", "--zones", zonesDir, "--listen", `127.0.0.1:${opts.port}`, "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "131072" } }); // as the CLI's shebang
   children.push(server);
   server.on("exit", (code, signal) => { serverExit = { code, signal, at: Date.now() }; console.log(`SERVER EXITED: ${JSON.stringify(serverExit)}`); });
   for (const stream of [server.stdout, server.stderr]) {

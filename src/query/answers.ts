@@ -19,10 +19,11 @@
 // object a lookup touches is a cache (and, on a VM, a TLB) miss: a Map of key strings, then a Map
 // of classes, then a template, a reply and its Buffer cost ~3 µs a query more than the same
 // lookups over one load balancer (scripts/bench-config, profiled). Here a query hashes its key
-// bytes as it reads them and probes one table of 192-byte rows, each holding a shape's key and
-// what a reuse reads of it (flags, the zone's numbers, geo's shared table, and the entries of its
-// first classes); the entry's 192-byte row holds the reply. A typical reuse reads two rows and
-// shared, hot data (the GeoIP block cache, geo tables, the versions), nothing per load balancer.
+// bytes as it reads them, probes an index of (hash, shape number) pairs, and reads the shape's
+// 192-byte row: its key and what a reuse reads of it (flags, the zone's numbers, geo's shared
+// table, and the entries of its first classes); the entry's 192-byte row holds the reply. A
+// typical reuse reads an index slot, two rows and shared, hot data (the GeoIP block cache, geo
+// tables, the versions), nothing per load balancer.
 
 import { Buffer } from "node:buffer";
 import type { Balancing } from "../balancing/model.js";
@@ -43,7 +44,7 @@ const OPTION_ECS = 8;
  * Bounds: shapes (a shape is about one name and type: 10,000 load balancers need 20,000), replies
  * (one per shape, class and outcome drawn: 10,000 geo load balancers over 3 origins each need
  * ~150,000) and their bytes (~90 each with ECS); past any of them the table starts over.
- * At the bounds the tables hold ~100 MB (192-byte rows: 25 MB of shape slots, 77 MB of entries)
+ * At the bounds the tables hold ~90 MB (192-byte rows: 13 MB of shapes and their index, 77 MB of entries)
  * and the arena the replies too long to inline; a sample zone's, a few hundred kB.
  */
 export const ANSWER_BOUNDS = { shapes: 50_000, replies: 400_000, bytes: 48 << 20 } as const;
@@ -252,10 +253,13 @@ export class AnswerCache {
   /** Replies reused, and replies kept for reuse (benchmarks, tests, metrics). */
   readonly stats = { reused: 0, kept: 0 };
 
-  // Shapes: an open-addressed table of SR-word rows by key hash (at most half full; keys inline,
-  // compared as words), what else each shape shares, and keys too long to inline.
-  private shapeRows: Int32Array<ArrayBuffer>;
+  // Shapes: an open-addressed index of (key hash, shape number + 1) pairs, at most half full; the
+  // shapes' SR-word rows by number (keys inline, compared as words), what else each shape shares,
+  // and keys too long to inline. Rows sat in the index itself until the packet cache's 20,000
+  // shapes kept 12 MiB of them, three quarters empty (docs/benchmarks.md).
+  private shapeSlots: Int32Array<ArrayBuffer>;
   private shapeMask: number;
+  private shapeRows: Int32Array<ArrayBuffer>;
   private shapeInfo: ShapeInfo[] = [];
   private shapes = 0;
   private keyArena = Buffer.alloc(0);
@@ -293,8 +297,9 @@ export class AnswerCache {
     /** Keep each reply's Explanation (query logs read them; else they are most of the memory). */
     private readonly keepExplanations = true,
   ) {
-    this.shapeRows = new Int32Array(1024 * SR);
+    this.shapeSlots = new Int32Array(1024 * 2);
     this.shapeMask = 1023;
+    this.shapeRows = new Int32Array(512 * SR);
   }
 
   /** Shapes and replies kept now (tests: the bounds hold whatever the queries). */
@@ -307,7 +312,8 @@ export class AnswerCache {
     // Zeroed in place, not given back: freeing a table of megabytes raises glibc's mmap threshold
     // to its size, and the tables then regrown come from the brk heap, which fragments and keeps
     // them (measured: the heap grew from 54 to 96 MiB over three rounds of scripts/bench's files).
-    this.shapeRows.fill(0);
+    // Shape rows need no zeroing: addShape clears the one it takes.
+    this.shapeSlots.fill(0);
     this.entrySlots.fill(0);
     this.shapeInfo = [];
     this.shapes = 0;
@@ -513,14 +519,15 @@ export class AnswerCache {
 
   /** The row of the shape whose key is in keyBytes, or -1. */
   private findShape(shape: Shape): number {
-    const rows = this.shapeRows;
+    const slots = this.shapeSlots;
     const mask = this.shapeMask;
     const length = shape.keyLength, hash = shape.hash | 0;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const s = i * SR;
-      const n = rows[s + S_KEY_LENGTH]!;
-      if (n === 0) return -1;
-      if (rows[s + S_HASH] === hash && n === length && this.keyEquals(s, length)) return s;
+      const id = slots[2 * i + 1]!;
+      if (id === 0) return -1;
+      if (slots[2 * i] !== hash) continue;
+      const s = (id - 1) * SR;
+      if (this.shapeRows[s + S_KEY_LENGTH] === length && this.keyEquals(s, length)) return s;
     }
   }
 
@@ -538,15 +545,25 @@ export class AnswerCache {
 
   /** A new shape for the key in keyBytes: its row. */
   private addShape(shape: Shape): number {
-    if ((this.shapes + 1) * 2 > this.shapeMask + 1) this.growShapes();
-    const rows = this.shapeRows, mask = this.shapeMask;
+    if ((this.shapes + 1) * 2 > this.shapeMask + 1) this.growSlots();
+    const id = this.shapes++;
+    if ((id + 1) * SR > this.shapeRows.length) {
+      const rows = new Int32Array(this.shapeRows.length * 2);
+      rows.set(this.shapeRows);
+      this.shapeRows = rows;
+    }
+    const slots = this.shapeSlots, mask = this.shapeMask;
     let i = shape.hash & mask;
-    while (rows[i * SR + S_KEY_LENGTH] !== 0) i = (i + 1) & mask;
-    const s = i * SR;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = shape.hash | 0;
+    slots[2 * i + 1] = id + 1;
+    const rows = this.shapeRows, s = id * SR;
+    // The row may hold a shape from before the table started over: its pairs must read empty.
+    rows.fill(0, s, s + SR);
     const length = shape.keyLength;
     rows[s + S_HASH] = shape.hash | 0;
     rows[s + S_KEY_LENGTH] = length;
-    rows[s + S_ID] = this.shapes++;
+    rows[s + S_ID] = id;
     rows[s + S_GENERATION] = 0;
     if (length <= KEY_INLINE) {
       for (let w = 0; w < (length + 3) >> 2; w++) rows[s + S_KEY + w] = keyWords[w]!;
@@ -585,19 +602,19 @@ export class AnswerCache {
     rows[s + S_COUNTER_ZONE] = counterZone;
   }
 
-  /** Twice the slots: every row moves to its place in the larger table (shape numbers stay). */
-  private growShapes(): void {
-    const old = this.shapeRows, oldSlots = this.shapeMask + 1;
-    const slots = oldSlots * 2, mask = slots - 1;
-    const rows = new Int32Array(slots * SR);
+  /** Twice the index's slots: every pair moves to its place in the larger one (rows stay). */
+  private growSlots(): void {
+    const old = this.shapeSlots, oldSlots = this.shapeMask + 1;
+    const mask = oldSlots * 2 - 1;
+    const slots = new Int32Array(oldSlots * 4);
     for (let j = 0; j < oldSlots; j++) {
-      const from = j * SR;
-      if (old[from + S_KEY_LENGTH] === 0) continue;
-      let i = old[from + S_HASH]! & mask;
-      while (rows[i * SR + S_KEY_LENGTH] !== 0) i = (i + 1) & mask;
-      rows.set(old.subarray(from, from + SR), i * SR);
+      if (old[2 * j + 1] === 0) continue;
+      let i = old[2 * j]! & mask;
+      while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = old[2 * j]!;
+      slots[2 * i + 1] = old[2 * j + 1]!;
     }
-    this.shapeRows = rows;
+    this.shapeSlots = slots;
     this.shapeMask = mask;
   }
 
