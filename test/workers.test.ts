@@ -117,4 +117,40 @@ describe("the primary's end", () => {
     expect(pids.filter(alive)).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 90_000);
+
+  // glibc reads MALLOC_MMAP_THRESHOLD_ only at exec (src/server/memory.ts): the CLI's shebang sets
+  // it for the process it starts, the server for the processes it starts, whoever started it.
+  it.skipIf(!fs.existsSync("/proc/self/environ"))("starts itself (as the gslb command), its workers and its prober with glibc's mmap threshold fixed", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gslb-malloc-"));
+    fs.writeFileSync(path.join(dir, "lb.example.com.json"), JSON.stringify(sampleZone()));
+    const main = new URL("../dist/cli/main.js", import.meta.url).pathname;
+    const env = { ...process.env };
+    delete env.MALLOC_MMAP_THRESHOLD_;
+    const fixed = (pid: number) => fs.readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes("MALLOC_MMAP_THRESHOLD_=131072");
+    const childrenOf = (pid: number) => fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+      try { return Number(fs.readFileSync(`/proc/${p}/stat`, "latin1").replace(/^.*\) /s, "").split(" ")[1]) === pid; } catch { return false; }
+    });
+    try {
+      for (const [command, args] of [[main, []], [process.execPath, [main]]] as const) {
+        const port = 20000 + Math.floor(Math.random() * 20000);
+        const child = spawn(command, [...args, "serve", "--no-http", "--zones", dir, "--listen", `127.0.0.1:${port}`, "--workers", "2"], { stdio: ["ignore", "pipe", "inherit"], env });
+        try {
+          let out = "";
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no "serving" line: ${out}`)), 60_000);
+            child.stdout.on("data", (d: Buffer) => { out += d.toString(); if (out.includes('"msg":"serving"')) { clearTimeout(timer); resolve(); } });
+          });
+          // Through the shebang, the command itself; through node, only what it starts.
+          expect(fixed(child.pid!), command).toBe(command === main);
+          const children = childrenOf(child.pid!);
+          expect(children.length, "two workers and a prober").toBeGreaterThanOrEqual(3);
+          expect(children.filter((p) => !fixed(p))).toEqual([]);
+        } finally {
+          child.kill("SIGKILL");
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

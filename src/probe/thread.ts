@@ -9,7 +9,6 @@ import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import type { HealthSink } from "../health/table.js";
-import { childEnv } from "../server/memory.js";
 import { poolLayout } from "./rtt.js";
 import { DEFAULT_PROBE_CONCURRENCY, type Target } from "./scheduler.js";
 import type { Transition } from "./state.js";
@@ -69,8 +68,9 @@ export class ProberThread {
    * `cpus`: a CPU list (as taskset takes it, "1" or "2-3,6") the prober is confined to, so that
    * on a machine with cores to spare the DNS server can have its own (taskset -c 0 gslb serve).
    * `probeSource`: the addresses probes leave from (gslb serve --probe-source), one per family.
+   * `env`: the prober process's environment (the server's: server/memory.ts, childEnv).
    */
-  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string, probeSource: readonly string[] = []) {
+  constructor(private readonly sink: HealthSink, private readonly events: ProberThreadEvents, concurrency = DEFAULT_PROBE_CONCURRENCY, cpus?: string, probeSource: readonly string[] = [], private readonly env: NodeJS.ProcessEnv = process.env) {
     const node = [process.execPath, fileURLToPath(WORKER), String(concurrency), ...probeSource];
     // taskset and chrt each set their attribute and exec the next: the prober keeps one pid.
     this.command = [...(cpus !== undefined ? ["taskset", "-c", cpus] : []), ...(HAS_CHRT ? ["chrt", "--idle", "0"] : []), ...node];
@@ -81,8 +81,8 @@ export class ProberThread {
     const stdio: ["ignore", "ignore", "inherit", "ipc"] = ["ignore", "ignore", "inherit", "ipc"];
     const [cmd, ...args] = this.command;
     const worker = cmd === process.execPath
-      ? fork(WORKER, args.slice(1), { stdio, serialization: "advanced", env: childEnv() })
-      : spawn(cmd!, args, { stdio, serialization: "advanced", env: childEnv() });
+      ? fork(WORKER, args.slice(1), { stdio, serialization: "advanced", env: this.env })
+      : spawn(cmd!, args, { stdio, serialization: "advanced", env: this.env });
     this.worker = worker;
     this.startedAt = Date.now();
     this.ready = new Promise((r) => { this.markReady = r; });

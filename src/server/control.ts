@@ -15,6 +15,7 @@ import type { StatusHub } from "../status/hub.js";
 import { Notifier, type ServerWebhook } from "../notify/notifier.js";
 import type { DeliveryOptions } from "../notify/webhook.js";
 import { VotedHealth } from "../peers/health.js";
+import { childEnv } from "./memory.js";
 import { setPop, setRegionalRtt } from "../balancing/site.js";
 import type { EtcdPeers, EtcdOptions, OverrideEntry } from "../peers/etcd.js";
 import { zoneSummaries } from "../peers/zones.js";
@@ -152,7 +153,7 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     onError: (err) => log.error({ err }, "prober process failed"),
     onExited: (e) => log.warn(e, `prober process exited (${e.signal ?? `code ${e.code}`}): restarting it in ${e.restartInMs / 1000} s; origins keep their states meanwhile`),
     onRestarted: (pid) => log.info({ pid }, "prober restarted"),
-  }, options.probeConcurrency, options.proberCpus, options.probeSource);
+  }, options.probeConcurrency, options.proberCpus, options.probeSource, childEnv());
   if (status !== undefined) status.prober = prober;
   const targets = options.monitors !== false ? buildTargets(current.balancing.values(), health) : [];
   voted?.setTargets(targets, current.balancing);
