@@ -133,7 +133,7 @@ export async function startControl(options: ControlOptions, onLoad: (load: DirLo
     },
   }) : null;
   // etcd's client (grpc, protobufjs) is imported only when used: loaded, it cost an instance alone
-  // ~30 MB of RSS (docs/benchmarks.md, "With every cache at its bound").
+  // ~30 MB of RSS (docs/benchmarks.md, "Under 150 MB with every cache at its bound").
   const etcd = me?.etcd != null && voted !== null ? new (await import("../peers/etcd.js")).EtcdPeers(me.etcd, { instance: me.instance, region: me.region, pop: me.pop, version: me.version }, voted, log,
     (entries) => { etcdEntries = entries; loadEtcdOverrides(); }) : null;
 
