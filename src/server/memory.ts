@@ -1,7 +1,7 @@
 // What a serving process sets of its own memory (docs/decisions.md, "A serving process's memory").
 // Measured over rounds of scripts/bench's query files (scripts/memory-rounds, docs/benchmarks.md
 // "Under 150 MB with every cache at its bound"): with V8's and glibc's defaults the answering
-// process reached 182-212 MiB for a live heap of ~38 MiB, V8 letting the heap grow up to 4× the
+// process reached 167-212 MiB for a live heap of ~38 MiB, V8 letting the heap grow up to 4× the
 // live size before a major GC, and glibc's brk heap keeping tens of MiB freed inside it.
 
 import v8 from "node:v8";
