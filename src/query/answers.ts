@@ -220,13 +220,13 @@ export interface Reused {
   readonly counterZone: number;
 }
 
-// A shape's row (SR words, 192 bytes: a lookup reads this row and nothing else of the shape):
-// the key's hash and length (0: an empty slot), the shape's number (ShapeInfo, entries' keys), its
-// generation (bumped when the shape starts over: entries of an older one no longer count), flags,
+// A shape's row (SR words, 192 bytes: past its index slot, a lookup reads this row and nothing
+// else of the shape): a spare word (the key's hash is in the index), the key's length, the shape's
+// number (ShapeInfo, entries' keys), its generation (bumped when the shape starts over: entries of an older one no longer count), flags,
 // the zone's number for Versions, the locator's, the zone's in the counters; then up to MINI
 // (class, base entry + 1) pairs, so that most classes find their entry without the entry table;
 // then the key itself, zero-padded to words (or, longer than KEY_INLINE, where it is in the arena).
-const S_HASH = 0, S_KEY_LENGTH = 1, S_ID = 2, S_GENERATION = 3, S_FLAGS = 4, S_VERSIONS_AT = 5, S_LOCATOR = 6,
+const S_KEY_LENGTH = 1, S_ID = 2, S_GENERATION = 3, S_FLAGS = 4, S_VERSIONS_AT = 5, S_LOCATOR = 6,
   S_COUNTER_ZONE = 7, S_MINI = 8, MINI = 4, S_KEY = S_MINI + 2 * MINI, KEY_INLINE = 128, SR = S_KEY + KEY_INLINE / 4;
 /** S_FLAGS: bits, then the geo table's number + 1 from bit 8 (0: none). */
 const F_STEERED = 1, F_RTT = 2, F_FROM_ECS = 4, F_CLASSED = 8, F_TABLE_SHIFT = 8;
@@ -561,7 +561,6 @@ export class AnswerCache {
     // The row may hold a shape from before the table started over: its pairs must read empty.
     rows.fill(0, s, s + SR);
     const length = shape.keyLength;
-    rows[s + S_HASH] = shape.hash | 0;
     rows[s + S_KEY_LENGTH] = length;
     rows[s + S_ID] = id;
     rows[s + S_GENERATION] = 0;
